@@ -1,0 +1,83 @@
+"""The Starlette application: GraphQL at /graphql, /healthz, and the PWA at /."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from backend.accounts.actions import AccountsParts
+from backend.api.middleware import RequestGuard
+from backend.api.registry import build_registry
+from backend.api.schema import build_schema
+from backend.api.view import OtagaiGraphQL
+from backend.core.actions import Registry
+from backend.core.context import AppParts
+from backend.core.db import Database, register_precommit_hook
+from backend.core.settings import Settings, load_settings
+from backend.sync import changefeed
+from backend.sync.parts import SyncParts
+from backend.sync.pokes import PokeBroker
+from backend.sync.pull import PullEngine
+from backend.sync.push import PushEngine
+from backend.sync.server_state import ensure_server_state
+
+log = logging.getLogger("otagai")
+PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
+
+register_precommit_hook(changefeed.flush_changes)
+
+
+def build_parts(settings: Settings, registry: Registry) -> AppParts:
+    db = Database(settings.database_url)
+    parts = AppParts(settings=settings, db=db, registry=registry)
+    parts.domains["accounts"] = AccountsParts(rate_limits=settings.rate_limits)
+    parts.domains["sync"] = SyncParts(
+        pusher=PushEngine(db, registry),
+        puller=PullEngine(db, registry),
+        broker=PokeBroker(settings.redis_url),
+    )
+    return parts
+
+
+def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
+    settings = settings or load_settings()
+    registry = registry or build_registry(settings.plugins)
+    parts = build_parts(settings, registry)
+    graphql = OtagaiGraphQL(build_schema(registry), parts)
+
+    async def healthz(_: Request) -> JSONResponse:
+        if await parts.db.ping():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with parts.db.unit_of_work() as uow:
+            await ensure_server_state(uow.session)
+            await uow.commit()
+        sync_parts: SyncParts = parts.domains["sync"]
+        await sync_parts.broker.start()
+        try:
+            yield
+        finally:
+            await sync_parts.broker.stop()
+            await parts.db.dispose()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Mount("/", StaticFiles(directory=PWA_DIR, html=True, check_dir=False), name="pwa"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.parts = parts
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    return app

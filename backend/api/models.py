@@ -1,0 +1,10 @@
+"""Imports every domain's tables so that the metadata (and Alembic) sees them all."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from backend.accounts import models as accounts_models  # noqa: F401
+from backend.sync import models as sync_models  # noqa: F401
+
+metadata = SQLModel.metadata

@@ -1,0 +1,58 @@
+"""The GraphQL schema, assembled from each domain's query, mutation and subscription parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.tools import merge_types
+
+from backend.accounts.resolvers import AccountsMutation, AccountsQuery
+from backend.core.actions import Registry
+from backend.sync.resolvers import build_sync_fields
+from backend.sync.types import build_action_types
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 4000
+
+# Built once: a new rule class per request would defeat the validation cache (TOOLING.md).
+_LIMIT_RULES = [depth_rule(MAX_DEPTH, None), aliases_rule(MAX_ALIASES)]
+
+
+class OtagaiSchema(strawberry.Schema):
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        """The view logs unexpected errors once, with the request id (api/view.py)."""
+
+
+def build_schema(registry: Registry) -> strawberry.Schema:
+    sync_query, sync_mutation, sync_subscription = build_sync_fields(build_action_types(registry))
+    query: Any = merge_types("Query", (AccountsQuery, sync_query))
+    mutation: Any = merge_types("Mutation", (AccountsMutation, sync_mutation))
+    subscription: Any = merge_types("Subscription", (sync_subscription,))
+    return OtagaiSchema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        # Factories make a fresh extension per request; the caches live at module level and
+        # the limit rules are the same classes every time, so the validation cache still hits.
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            lambda: AddValidationRules(_LIMIT_RULES),
+        ],
+    )
+
+
+def schema_sdl(registry: Registry) -> str:
+    return build_schema(registry).as_str() + "\n"
+
+
+if __name__ == "__main__":
+    from backend.api.registry import build_registry
+
+    print(schema_sdl(build_registry()), end="")

@@ -1,0 +1,129 @@
+"""The GraphQL-over-HTTP view: authentication, request limits and error masking.
+
+- A bad, expired or revoked bearer token answers HTTP 401 before anything runs.
+- `HttpError` raised by a resolver (401, 403, 413, 503) becomes that HTTP status.
+- Domain errors keep their message and stable code; anything unexpected is logged with
+  the request id and reaches the client only as "Internal server error".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from backend.accounts import service as accounts
+from backend.core.context import AppParts, Context
+from backend.core.errors import DomainError, HttpError, Unauthenticated
+
+log = logging.getLogger("otagai.graphql")
+
+
+def _error_response(exc: HttpError, request_id: str) -> JSONResponse:
+    body = {
+        "errors": [
+            {"message": exc.message, "extensions": {"code": exc.code, "requestId": request_id, **exc.extra}}
+        ]
+    }
+    return JSONResponse(body, status_code=exc.status, headers={**exc.headers, "X-Request-Id": request_id})
+
+
+def _bearer(value: str | None) -> str | None:
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Use an Authorization: Bearer <token> header")
+    return token.strip()
+
+
+class OtagaiGraphQL(GraphQL):  # type: ignore[type-arg]
+    def __init__(self, schema: Any, parts: AppParts) -> None:
+        super().__init__(schema, graphql_ide=None, allowed_origins=())
+        self.parts = parts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request_id = scope.setdefault("state", {}).get("request_id") or uuid.uuid4().hex
+        scope["state"]["request_id"] = request_id
+        try:
+            await super().__call__(scope, receive, send)
+        except HttpError as exc:
+            await _error_response(exc, request_id)(scope, receive, send)
+
+    async def _identify(self, session_token: str | None) -> Any:
+        if session_token is None:
+            return None
+        async with self.parts.db.unit_of_work() as uow:
+            identity = await accounts.authenticate(uow.session, session_token)
+            await uow.commit()
+        if identity is None:
+            raise Unauthenticated("The token is not valid or has expired; sign in again")
+        return identity
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+        context = Context(request=request, response=response, app=self.parts, request_id=request_id)
+        if isinstance(request, Request):
+            context.identity = await self._identify(_bearer(request.headers.get("authorization")))
+            length = request.headers.get("content-length")
+            context.body_bytes = int(length) if length and length.isdigit() else None
+        return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            context.identity = await self._identify(_bearer(header) if isinstance(header, str) else None)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.message}) from exc
+        return await super().on_ws_connect(context)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        request_id = request.scope.get("state", {}).get("request_id", "-")
+        if result.errors:
+            for error in result.errors:
+                if isinstance(error.original_error, HttpError):
+                    raise error.original_error
+            result.errors = [_public_error(error, request_id) for error in result.errors]
+        return await super().process_result(request, result)
+
+
+def _public_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    original = error.original_error
+    if original is None:  # syntax and validation errors are the client's to see
+        return error
+    if isinstance(original, DomainError):
+        return GraphQLError(
+            original.message, error.nodes, error.source, error.positions, error.path,
+            extensions={"code": original.code},
+        )
+    log.error(
+        "unexpected error in %s [request %s]",
+        ".".join(str(p) for p in error.path or []), request_id, exc_info=original,
+    )
+    return GraphQLError(
+        "Internal server error", error.nodes, error.source, error.positions, error.path,
+        extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
+    )
+
+
+def json_error(status: int, code: str, message: str) -> Response:
+    return Response(
+        json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}),
+        status_code=status,
+        media_type="application/json",
+    )

@@ -1,0 +1,30 @@
+"""Identifiers: UUIDv4 for entities, UUIDv7 (time-ordered) for mutation ids and epochs."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def uuid7() -> str:
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return str(uuid.UUID(int=value))
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True

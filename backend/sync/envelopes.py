@@ -1,0 +1,96 @@
+"""Plain data for the push protocol, independent of GraphQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+APPLIED = "APPLIED"
+DUPLICATE = "DUPLICATE"
+REJECTED = "REJECTED"
+CONFLICT_RESOLVED = "CONFLICT_RESOLVED"
+NOT_PROCESSED = "NOT_PROCESSED"
+
+STATE_OK = "OK"
+STATE_RESET = "CLIENT_STATE_RESET"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    mutation_id: str
+    seq: int
+    client_time: datetime
+    args_version: int
+    action: str
+    args: Any  # the typed input of the action
+
+
+@dataclass(frozen=True)
+class Batch:
+    client_id: str
+    server_epoch: str | None
+    app_version: str
+    sent_at: datetime
+    envelopes: list[Envelope]
+
+
+@dataclass
+class Result:
+    mutation_id: str
+    seq: int
+    status: str
+    code: str | None = None
+    message: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    version: int | None = None
+    change_seq: int | None = None
+
+
+@dataclass
+class PushReply:
+    results: list[Result]
+    last_processed_seq: int
+    server_epoch: str
+    server_time: datetime
+    clock_offset_ms: float
+    retry_after_ms: int | None = None
+    state: str = STATE_OK
+    touched: set[str] = field(default_factory=set)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if getattr(value, f.name) is not None and _is_set(getattr(value, f.name))
+        }
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _is_set(value: Any) -> bool:
+    return type(value).__name__ != "UnsetType"
+
+
+def plain_args(action: str, args: Any) -> dict[str, Any]:
+    """The action's arguments as JSON-ready data: stored for audit and hashed for replays."""
+    return {action: _plain(args)}
+
+
+def args_hash(args_version: int, plain: dict[str, Any]) -> str:
+    text = json.dumps([args_version, plain], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,16 @@
+"""The long-lived parts of sync, kept in the request context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.sync.pokes import PokeBroker
+from backend.sync.pull import PullEngine
+from backend.sync.push import PushEngine
+
+
+@dataclass
+class SyncParts:
+    pusher: PushEngine
+    puller: PullEngine
+    broker: PokeBroker

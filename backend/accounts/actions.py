@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from backend.accounts import profile, service
 from backend.accounts.types import UpdateProfileInput
-from backend.core.actions import ActionSpec, Registry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.actions import ActionSpec, AuditRecord, Registry
 from backend.core.ratelimit import RateLimiter
 
 
@@ -18,10 +20,22 @@ def register(registry: Registry) -> None:
         )
     )
     registry.add_audiences(service.audiences_of_user)
+    registry.audit_writer = write_audit
+
+
+async def write_audit(session: AsyncSession, actor_id: str, records: list[AuditRecord]) -> None:
+    for record in records:
+        await service.audit(
+            session, actor_id=actor_id, action=record.action, subject_type=record.subject_type,
+            subject_id=record.subject_id, detail=record.detail,
+        )
 
 
 class AccountsParts:
     """The long-lived parts of accounts, kept in the request context."""
 
     def __init__(self, *, rate_limits: bool) -> None:
+        # Per account: 10 tries a minute. Per address: 120 a minute, because everyone at a
+        # shelter may share one Wi-Fi address.
         self.login_limiter = RateLimiter(limit=10, window_seconds=60, enabled=rate_limits)
+        self.address_limiter = RateLimiter(limit=120, window_seconds=60, enabled=rate_limits)

@@ -70,3 +70,38 @@ class AuditEntry(SQLModel, table=True):
     subject_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(40)))
     subject_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), index=True))
     detail: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JsonData))
+
+
+class Person(SQLModel, table=True):
+    """Someone whose safety matters: a user (same id) or a person without an account
+    (an elderly neighbour, a child, someone registered at shelter reception)."""
+
+    __tablename__ = "person"
+
+    id: str = Field(primary_key=True, max_length=36)
+    user_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), unique=True))
+    display_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    # NFKC-folded name used for search (kana/kanji variants, widths, name order).
+    search_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, index=True))
+    # The reading in kana (よみがな), folded the same way, so 鈴木 is found as すずき.
+    search_kana: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), index=True))
+    birth_year: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    phone_digits: str | None = Field(default=None, sa_column=sa.Column(sa.String(20), index=True))
+    created_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(36)))
+    merged_into: str | None = Field(default=None, sa_column=sa.Column(sa.String(36)))
+    version: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UtcDateTime, nullable=False))
+
+
+class SafetyConsent(SQLModel, table=True):
+    """Who may see a person's safety status (opt-in privacy, the Aizu model)."""
+
+    __tablename__ = "safety_consent"
+
+    person_id: str = Field(primary_key=True, max_length=36)
+    household: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False))
+    leaders: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False))
+    shelter_staff: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False))
+    public_search: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+    exact_location: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+    version: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False))

@@ -23,8 +23,8 @@ from backend.accounts.types import (
     Viewer,
 )
 from backend.core.context import Context
-from backend.core.ratelimit import RateLimiter
 from backend.core.errors import DomainError
+from backend.core.ratelimit import RateLimiter
 
 
 @strawberry.type
@@ -51,8 +51,9 @@ class AccountsQuery:
         )
 
 
-def _too_many(info: Info[Context, None], key: str) -> AuthError | None:
-    limiter: RateLimiter = info.context.part("accounts").login_limiter
+def _too_many(info: Info[Context, None], key: str, *, per_address: bool = False) -> AuthError | None:
+    parts = info.context.part("accounts")
+    limiter: RateLimiter = parts.address_limiter if per_address else parts.login_limiter
     wait = limiter.hit(key)
     if wait is None:
         return None
@@ -63,7 +64,7 @@ def _too_many(info: Info[Context, None], key: str) -> AuthError | None:
 class AccountsMutation:
     @strawberry.mutation
     async def register(self, info: Info[Context, None], input: RegisterInput) -> AuthResult:
-        limited = _too_many(info, f"register:{info.context.client_ip}")
+        limited = _too_many(info, f"register:{info.context.client_ip}", per_address=True)
         if limited:
             return limited
         try:
@@ -84,7 +85,7 @@ class AccountsMutation:
     async def login(self, info: Info[Context, None], input: LoginInput) -> AuthResult:
         email_key = input.email.strip().lower()[:254]
         limited = _too_many(info, f"login:{email_key}") or _too_many(
-            info, f"login-ip:{info.context.client_ip}"
+            info, f"login-ip:{info.context.client_ip}", per_address=True
         )
         if limited:
             return limited

@@ -17,8 +17,8 @@ from backend.accounts.roles import SCOPED_ROLES, Role
 from backend.accounts.tokens import new_token, token_hash
 from backend.core import audience
 from backend.core.clock import utcnow
-from backend.core.identity import Identity
 from backend.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from backend.core.identity import Identity
 from backend.core.ids import is_uuid, new_id
 
 TOKEN_TTL = timedelta(days=30)

@@ -8,23 +8,26 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from backend.accounts.actions import AccountsParts
+from backend.api import exports
 from backend.api.middleware import RequestGuard
 from backend.api.registry import build_registry
 from backend.api.schema import build_schema
 from backend.api.view import OtagaiGraphQL
+from backend.api.wiring import wire
+from backend.core import pubsub
 from backend.core.actions import Registry
 from backend.core.context import AppParts
-from backend.core.db import Database, register_precommit_hook
+from backend.core.db import Database
+from backend.core.pubsub import Broker
 from backend.core.settings import Settings, load_settings
-from backend.sync import changefeed
 from backend.sync.parts import SyncParts
-from backend.sync.pokes import PokeBroker
 from backend.sync.pull import PullEngine
 from backend.sync.push import PushEngine
 from backend.sync.server_state import ensure_server_state
@@ -32,7 +35,6 @@ from backend.sync.server_state import ensure_server_state
 log = logging.getLogger("otagai")
 PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
 
-register_precommit_hook(changefeed.flush_changes)
 
 
 def build_parts(settings: Settings, registry: Registry) -> AppParts:
@@ -42,12 +44,13 @@ def build_parts(settings: Settings, registry: Registry) -> AppParts:
     parts.domains["sync"] = SyncParts(
         pusher=PushEngine(db, registry),
         puller=PullEngine(db, registry),
-        broker=PokeBroker(settings.redis_url),
+        broker=Broker(settings.redis_url),
     )
     return parts
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
+    wire()
     settings = settings or load_settings()
     registry = registry or build_registry(settings.plugins)
     parts = build_parts(settings, registry)
@@ -65,9 +68,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             await uow.commit()
         sync_parts: SyncParts = parts.domains["sync"]
         await sync_parts.broker.start()
+        pubsub.install(sync_parts.broker)
         try:
             yield
         finally:
+            pubsub.install(None)
             await sync_parts.broker.stop()
             await parts.db.dispose()
 
@@ -75,9 +80,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        Route("/exports/incidents/{incident_id}/pfif.xml", exports.pfif_download, methods=["GET"]),
+        Route("/exports/incidents/{incident_id}/shelters.csv", exports.shelters_csv_download, methods=["GET"]),
+        Route("/exports/incidents/{incident_id}/shelters.geojson", exports.shelters_geojson_download,
+              methods=["GET"]),
         Mount("/", StaticFiles(directory=PWA_DIR, html=True, check_dir=False), name="pwa"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.parts = parts
+    # Phones on a weak network: compress everything worth compressing (shell, pulls).
+    app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     return app

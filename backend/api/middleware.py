@@ -19,6 +19,19 @@ SECURITY_HEADERS = [
 ]
 
 
+def _with_standard_headers(
+    headers: list[tuple[bytes, bytes]], request_id: str, scope: Scope
+) -> list[tuple[bytes, bytes]]:
+    """One request id and the security headers on every response, whoever built it."""
+    present = {name.lower() for name, _ in headers}
+    if b"x-request-id" not in present:
+        headers.append((b"x-request-id", request_id.encode()))
+    headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+    if scope.get("scheme") == "https" and b"strict-transport-security" not in present:
+        headers.append((b"strict-transport-security", b"max-age=31536000"))
+    return headers
+
+
 class _TooLarge(Exception):
     pass
 
@@ -39,7 +52,7 @@ class RequestGuard:
         limit = self.max_body_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await self._too_large(send, request_id)
+                await self._too_large(send, request_id, scope)
                 return
         received = 0
         started = False
@@ -57,12 +70,7 @@ class RequestGuard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
-                if scope.get("scheme") == "https":
-                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                headers = _with_standard_headers(list(message.get("headers", [])), request_id, scope)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -70,9 +78,9 @@ class RequestGuard:
             await self.app(scope, limited_receive, send_with_headers)
         except _TooLarge:
             if not started:
-                await self._too_large(send, request_id)
+                await self._too_large(send, request_id, scope)
 
-    async def _too_large(self, send: Send, request_id: str) -> None:
+    async def _too_large(self, send: Send, request_id: str, scope: Scope) -> None:
         body = json.dumps(
             {
                 "errors": [
@@ -87,11 +95,11 @@ class RequestGuard:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"x-request-id", request_id.encode()),
-                ],
+                "headers": _with_standard_headers(
+                    [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                    request_id,
+                    scope,
+                ),
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 
 from backend.accounts import actions as accounts_actions
+from backend.board import actions as board_actions
 from backend.core.actions import Registry
+from backend.safety import actions as safety_actions
 
 
 def build_registry(plugins: str | None = None) -> Registry:
@@ -16,6 +18,8 @@ def build_registry(plugins: str | None = None) -> Registry:
     """
     registry = Registry()
     accounts_actions.register(registry)
+    board_actions.register(registry)
+    safety_actions.register(registry)
     for spec in filter(None, (p.strip() for p in (plugins or "").split(","))):
         module_name, _, function_name = spec.partition(":")
         function = getattr(importlib.import_module(module_name), function_name or "register")

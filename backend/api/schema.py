@@ -10,8 +10,10 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
 
+from backend.api.errors import PublicErrors
 from backend.accounts.resolvers import AccountsMutation, AccountsQuery
 from backend.core.actions import Registry
+from backend.safety.resolvers import SafetyMutation, SafetyQuery, SafetySubscription
 from backend.sync.resolvers import build_sync_fields
 from backend.sync.types import build_action_types
 
@@ -24,15 +26,20 @@ _LIMIT_RULES = [depth_rule(MAX_DEPTH, None), aliases_rule(MAX_ALIASES)]
 
 
 class OtagaiSchema(strawberry.Schema):
+    """Every Otagai schema masks unexpected errors (api/errors.py), over HTTP and WebSocket."""
+
+    def __init__(self, *args: Any, extensions: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, extensions=[*extensions, PublicErrors], **kwargs)
+
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """The view logs unexpected errors once, with the request id (api/view.py)."""
 
 
 def build_schema(registry: Registry) -> strawberry.Schema:
     sync_query, sync_mutation, sync_subscription = build_sync_fields(build_action_types(registry))
-    query: Any = merge_types("Query", (AccountsQuery, sync_query))
-    mutation: Any = merge_types("Mutation", (AccountsMutation, sync_mutation))
-    subscription: Any = merge_types("Subscription", (sync_subscription,))
+    query: Any = merge_types("Query", (AccountsQuery, SafetyQuery, sync_query))
+    mutation: Any = merge_types("Mutation", (AccountsMutation, SafetyMutation, sync_mutation))
+    subscription: Any = merge_types("Subscription", (SafetySubscription, sync_subscription))
     return OtagaiSchema(
         query=query,
         mutation=mutation,

@@ -9,11 +9,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from typing import Any
 
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -25,10 +23,9 @@ from strawberry.types import ExecutionResult
 
 from backend.accounts import service as accounts
 from backend.core.context import AppParts, Context
-from backend.core.errors import DomainError, HttpError, Unauthenticated
-
-log = logging.getLogger("otagai.graphql")
-
+from backend.api.errors import public_error
+from backend.core.errors import HttpError, Unauthenticated
+from graphql import GraphQLError
 
 def _error_response(exc: HttpError, request_id: str) -> JSONResponse:
     body = {
@@ -98,27 +95,14 @@ class OtagaiGraphQL(GraphQL):  # type: ignore[type-arg]
             for error in result.errors:
                 if isinstance(error.original_error, HttpError):
                     raise error.original_error
+            # Masked already by the PublicErrors extension; again here for errors raised
+            # outside the operation (it is idempotent on masked errors).
             result.errors = [_public_error(error, request_id) for error in result.errors]
         return await super().process_result(request, result)
 
 
 def _public_error(error: GraphQLError, request_id: str) -> GraphQLError:
-    original = error.original_error
-    if original is None:  # syntax and validation errors are the client's to see
-        return error
-    if isinstance(original, DomainError):
-        return GraphQLError(
-            original.message, error.nodes, error.source, error.positions, error.path,
-            extensions={"code": original.code},
-        )
-    log.error(
-        "unexpected error in %s [request %s]",
-        ".".join(str(p) for p in error.path or []), request_id, exc_info=original,
-    )
-    return GraphQLError(
-        "Internal server error", error.nodes, error.source, error.positions, error.path,
-        extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
-    )
+    return public_error(error, request_id)
 
 
 def json_error(status: int, code: str, message: str) -> Response:

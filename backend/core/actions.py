@@ -36,8 +36,21 @@ class ActionOutcome:
     message: str | None = None
 
 
+@dataclass(frozen=True)
+class AuditRecord:
+    """One line of the audit log, for a read of other people's personal data."""
+
+    action: str
+    subject_type: str | None = None
+    subject_id: str | None = None
+    detail: dict[str, Any] | None = None
+
+
 ActionHandler = Callable[[AsyncSession, ActionContext, Any], Awaitable[ActionOutcome]]
 AudienceProvider = Callable[[AsyncSession, str], Awaitable[set[str]]]
+# What a reader pulled (entity type, data) -> what must be audited about it.
+ReadAuditor = Callable[[str, list[tuple[str, dict[str, Any] | None]]], list[AuditRecord]]
+AuditWriter = Callable[[AsyncSession, str, list[AuditRecord]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,8 @@ class ActionSpec:
 class Registry:
     actions: dict[str, ActionSpec] = field(default_factory=dict)
     audience_providers: list[AudienceProvider] = field(default_factory=list)
+    read_auditors: list[ReadAuditor] = field(default_factory=list)
+    audit_writer: AuditWriter | None = None
 
     def add_action(self, spec: ActionSpec) -> None:
         if spec.name in self.actions:
@@ -64,9 +79,20 @@ class Registry:
     def add_audiences(self, provider: AudienceProvider) -> None:
         self.audience_providers.append(provider)
 
+    def add_read_auditor(self, auditor: ReadAuditor) -> None:
+        self.read_auditors.append(auditor)
+
+    def audit_reads(self, user_id: str, pulled: list[tuple[str, dict[str, Any] | None]]) -> list[AuditRecord]:
+        records: list[AuditRecord] = []
+        for auditor in self.read_auditors:
+            records.extend(auditor(user_id, pulled))
+        return records
+
     def extended(self, *specs: ActionSpec) -> Registry:
         """A copy with more actions (tests register test-only actions this way)."""
-        copy = Registry(dict(self.actions), list(self.audience_providers))
+        copy = Registry(
+            dict(self.actions), list(self.audience_providers), list(self.read_auditors), self.audit_writer
+        )
         for spec in specs:
             copy.add_action(spec)
         return copy

@@ -11,6 +11,7 @@ transactions in WAL mode and never block writers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,7 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from backend.core.errors import TransientError
 
@@ -86,6 +92,8 @@ def _make_engine(url: str, *, begin: str | None, pool_size: int) -> AsyncEngine:
 
 
 _AFTER_COMMIT = "otagai.after_commit"
+# How long a SQLite write transaction queues in-process before falling back on busy_timeout.
+WRITER_QUEUE_TIMEOUT_S = 10.0
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None] | None]) -> None:
@@ -96,9 +104,10 @@ def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None] |
 class UnitOfWork:
     """One transaction; `after_commit` callbacks run only when it committed."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, on_end: Callable[[], None] | None = None) -> None:
         self.session = session
         self._after_commit: list[Callable[[], Awaitable[None] | None]] = []
+        self._on_end = on_end
 
     def after_commit(self, callback: Callable[[], Awaitable[None] | None]) -> None:
         self._after_commit.append(callback)
@@ -107,6 +116,8 @@ class UnitOfWork:
         for hook in _PRECOMMIT_HOOKS:
             await hook(self.session)
         await self.session.commit()
+        if self._on_end is not None:  # the next writer may start while callbacks run
+            self._on_end()
         callbacks, self._after_commit = self._after_commit, []
         callbacks += self.session.info.pop(_AFTER_COMMIT, [])
         for callback in callbacks:
@@ -150,18 +161,60 @@ class Database:
         )
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._sqlite_writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    def _writer_queue(self) -> asyncio.Lock | None:
+        """SQLite only: the FIFO queue of this process's write transactions.
+
+        SQLite admits one writer at a time (BEGIN IMMEDIATE). Left to SQLite, waiting writers
+        poll with growing sleeps (the busy handler), so a late writer can barge ahead while an
+        early one sleeps. Measured in bench/sync_push.py with 8 devices pushing at once: p99
+        8.7 s per 100-action batch, and some requests failed with "database is locked" once
+        the 10 s busy_timeout ran out. Queueing on an asyncio lock first hands the database
+        over in arrival order with no sleeping (p99 under 1 s, no failures). It is an
+        optimisation only: BEGIN IMMEDIATE and busy_timeout still serialize writers (and
+        writers of other processes).
+        """
+        if self.dialect != "sqlite":
+            return None
+        loop = asyncio.get_running_loop()
+        if self._sqlite_writers is None or self._sqlite_writers[0] is not loop:
+            self._sqlite_writers = (loop, asyncio.Lock())
+        return self._sqlite_writers[1]
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         """A write transaction. Commit explicitly with `await uow.commit()`; else rolled back."""
-        async with self._write_sessions() as session:
-            uow = UnitOfWork(session)
+        queue = self._writer_queue()
+        queued = False
+        if queue is not None:
             try:
-                yield uow
-            finally:
-                session.info.pop(_AFTER_COMMIT, None)
-                if session.in_transaction():
-                    await session.rollback()
+                async with asyncio.timeout(WRITER_QUEUE_TIMEOUT_S):
+                    await queue.acquire()
+                queued = True
+            except TimeoutError:
+                # A writer that waits on itself (a unit of work opened inside another) or a
+                # very long transaction: go on as before, SQLite's busy_timeout decides.
+                log.warning("SQLite writer queue wait over %ss; using busy_timeout", WRITER_QUEUE_TIMEOUT_S)
+
+        def leave() -> None:
+            nonlocal queued
+            if queued:
+                queued = False
+                assert queue is not None
+                queue.release()
+
+        try:
+            async with self._write_sessions() as session:
+                uow = UnitOfWork(session, on_end=leave)
+                try:
+                    yield uow
+                finally:
+                    session.info.pop(_AFTER_COMMIT, None)
+                    if session.in_transaction():
+                        await session.rollback()
+        finally:
+            leave()
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:

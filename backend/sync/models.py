@@ -68,7 +68,7 @@ class SyncMutation(SQLModel, table=True):
     code: str | None = Field(default=None, sa_column=sa.Column(sa.String(60)))
     message: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
     entity_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(40)))
-    entity_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    entity_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
     version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
     change_seq: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
 
@@ -87,8 +87,8 @@ class SyncChange(SQLModel, table=True):
     )
 
     entity_type: str = Field(primary_key=True, max_length=40)
-    entity_id: str = Field(primary_key=True, max_length=64)
-    audience: str = Field(primary_key=True, max_length=80)
+    entity_id: str = Field(primary_key=True, max_length=100)
+    audience: str = Field(primary_key=True, max_length=100)
     change_seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, unique=True))
     op: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
     version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.sync.pokes import PokeBroker
+from backend.core.pubsub import Broker
 from backend.sync.pull import PullEngine
 from backend.sync.push import PushEngine
 
@@ -13,4 +13,4 @@ from backend.sync.push import PushEngine
 class SyncParts:
     pusher: PushEngine
     puller: PullEngine
-    broker: PokeBroker
+    broker: Broker

@@ -125,5 +125,14 @@ class PullEngine:
                     return PullReply([], start.encode(), True, True, state.epoch)
                 start = given
             changes, has_more, last = await read_changes(session, audiences, start.seq, limit)
-            next_cursor = Cursor(state.epoch, last, digest)
-            return PullReply(changes, next_cursor.encode(), has_more, False, state.epoch)
+        await self._audit(user_id, changes)
+        next_cursor = Cursor(state.epoch, last, digest)
+        return PullReply(changes, next_cursor.encode(), has_more, False, state.epoch)
+
+    async def _audit(self, user_id: str, changes: list[Change]) -> None:
+        """Reads of other people's personal data are audited, offline reads included."""
+        records = self.registry.audit_reads(user_id, [(c.entity_type, c.data) for c in changes])
+        if records and self.registry.audit_writer is not None:
+            async with self.db.unit_of_work() as uow:
+                await self.registry.audit_writer(uow.session, user_id, records)
+                await uow.commit()

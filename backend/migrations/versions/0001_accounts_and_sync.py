@@ -7,14 +7,14 @@ Create Date: 2026-11-26 04:31:32.442975
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import sqlalchemy as sa
-import sqlmodel  # noqa: F401
-from alembic import op
-from sqlalchemy.dialects import postgresql
-import backend.core.sqltypes  # noqa: F401
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import backend.core.sqltypes
 from backend.core.ids import uuid7
 
 revision: str = '0001'
@@ -54,8 +54,8 @@ def upgrade() -> None:
 
     op.create_table('sync_change',
     sa.Column('entity_type', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('entity_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('audience', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('entity_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('audience', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('change_seq', sa.BigInteger(), nullable=False),
     sa.Column('op', sa.String(length=10), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -103,7 +103,7 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=60), nullable=True),
     sa.Column('message', sa.String(length=500), nullable=True),
     sa.Column('entity_type', sa.String(length=40), nullable=True),
-    sa.Column('entity_id', sa.String(length=64), nullable=True),
+    sa.Column('entity_id', sa.String(length=100), nullable=True),
     sa.Column('version', sa.Integer(), nullable=True),
     sa.Column('change_seq', sa.BigInteger(), nullable=True),
     sa.PrimaryKeyConstraint('mutation_id')

@@ -1,7 +1,9 @@
-"""'Pull now' pokes to subscribed clients after a commit touched their audiences.
+"""Topics published after a commit, heard by subscriptions in every app worker.
 
-In one process the broker fans out in memory; with OTAGAI_REDIS_URL set, pokes go through
-Redis pub/sub so that every app worker's subscribers hear every other worker's commits.
+Topics are audience keys ("pull now" pokes for the `changes` subscription) or other keys a
+domain publishes (a shelter's live status). In one process the broker fans out in memory;
+with OTAGAI_REDIS_URL set, messages go through Redis pub/sub so that every app worker's
+subscribers hear every other worker's commits.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "otagai:pokes"
 
 
-class PokeBroker:
+class Broker:
     def __init__(self, redis_url: str | None = None) -> None:
         self._subscribers: set[tuple[frozenset[str], asyncio.Queue[set[str]]]] = set()
         self._redis_url = redis_url
@@ -81,3 +83,28 @@ class PokeBroker:
             yield queue
         finally:
             self._subscribers.discard(entry)
+
+
+_broker: Broker | None = None
+
+
+def install(broker: Broker | None) -> None:
+    """The app installs its broker at start; domains publish through `publish_after_commit`."""
+    global _broker
+    _broker = broker
+
+
+def current() -> Broker:
+    if _broker is None:
+        raise RuntimeError("no broker installed: the app starts one in its lifespan")
+    return _broker
+
+
+def publish_after_commit(session: Any, topics: set[str]) -> None:
+    """Publish `topics` once the transaction of `session` commits."""
+    from backend.core.db import after_commit
+
+    broker = _broker
+    if broker is None or not topics:
+        return
+    after_commit(session, lambda: broker.publish(set(topics)))

@@ -1,0 +1,79 @@
+"""What board plugs into the sync engine: household actions and membership audiences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts import people
+from backend.accounts import service as accounts
+from backend.board import associations, households
+from backend.board.types import AddHouseholdMemberInput, CreateHouseholdInput
+from backend.core import audience
+from backend.core.actions import ActionContext, ActionOutcome, ActionSpec, Registry
+from backend.core.errors import Forbidden, NotFound, ValidationFailed
+from backend.core.ids import is_uuid
+
+
+async def _leads(session: AsyncSession, user_id: str, association_id: str) -> bool:
+    roles = await accounts.roles_of(session, user_id)
+    return ("LEADER", association_id) in roles or ("WARD_ADMIN", "") in roles
+
+
+async def create_household(session: AsyncSession, ctx: ActionContext, args: Any) -> ActionOutcome:
+    if not is_uuid(str(args.id)):
+        raise ValidationFailed("The household id must be a UUID made by the app")
+    association_id = str(args.association_id)
+    await associations.get_association(session, association_id)
+    leads = await _leads(session, ctx.user_id, association_id)
+    member = await associations.is_member(session, association_id=association_id, user_id=ctx.user_id)
+    if not (leads or member):
+        raise Forbidden("Join the association first")
+    if not leads and not args.join_self:
+        raise Forbidden("Residents create their own household (joinSelf)")
+    household = await households.create_household(
+        session, association_id=association_id, label=args.label, address=args.address,
+        group_name=args.group_name, created_by=ctx.user_id, household_id=str(args.id),
+    )
+    if args.join_self:
+        person = await people.ensure_person_for_user(session, ctx.user_id)
+        await households.add_household_member(
+            session, household=household, person_id=person.id, new_household=True
+        )
+    await households.record_household(session, household)
+    return ActionOutcome("Household", household.id, household.version)
+
+
+async def add_household_member(session: AsyncSession, ctx: ActionContext, args: Any) -> ActionOutcome:
+    household = await households.get_household(session, str(args.household_id))
+    if not await _leads(session, ctx.user_id, household.association_id):
+        raise Forbidden("Only leaders of the association add people to a household")
+    person = await people.get_person(session, str(args.person_id))
+    if person is None:
+        if is_uuid(str(args.person_id)) and await accounts.get_user(session, str(args.person_id)):
+            person = await people.ensure_person_for_user(session, str(args.person_id))
+        else:
+            raise NotFound("No such person")
+    if not await households.add_household_member(session, household=household, person_id=person.id):
+        raise ValidationFailed("This person is already in the household")
+    await households.record_household(session, household)
+    return ActionOutcome("Household", household.id, household.version)
+
+
+async def audiences_of_member(session: AsyncSession, user_id: str) -> set[str]:
+    result = {audience.association_members(a) for a in await associations.associations_of_user(session, user_id)}
+    result |= {audience.household(h.id) for h in await households.households_of_person(session, user_id)}
+    return result
+
+
+def register(registry: Registry) -> None:
+    registry.add_action(ActionSpec(
+        "createHousehold", CreateHouseholdInput, create_household,
+        description="Create a household (residents: their own; leaders: any in their association).",
+    ))
+    registry.add_action(ActionSpec(
+        "addHouseholdMember", AddHouseholdMemberInput, add_household_member,
+        description="Leaders: add a person to a household.",
+    ))
+    registry.add_audiences(audiences_of_member)

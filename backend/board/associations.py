@@ -1,0 +1,99 @@
+"""Associations and who belongs to them: members join; leaders hold the LEADER role."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import sqlalchemy as sa
+from shapely.geometry import shape
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.board.models import Association, AssociationMember
+from backend.core.clock import utcnow
+from backend.core.errors import NotFound, ValidationFailed
+from backend.core.identity import Identity
+from backend.core.ids import new_id
+
+
+def match_name(name: str) -> str:
+    """Association names as open data spells them: widths, spaces and 町会/町内会 variants fold."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    return "".join(text.split())
+
+
+def clean_area(area_geojson: str | None) -> str | None:
+    if area_geojson is None or not area_geojson.strip():
+        return None
+    try:
+        data = json.loads(area_geojson)
+        if data.get("type") == "FeatureCollection":
+            data = data["features"][0]["geometry"]
+        elif data.get("type") == "Feature":
+            data = data["geometry"]
+        geometry = shape(data)
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise ValidationFailed(f"The area is not valid GeoJSON: {exc}") from exc
+    if geometry.geom_type not in ("Polygon", "MultiPolygon") or not geometry.is_valid:
+        raise ValidationFailed("The area must be a valid Polygon or MultiPolygon")
+    return json.dumps(data, ensure_ascii=False)
+
+
+async def create_association(
+    session: AsyncSession, *, name: str, area_geojson: str | None = None, association_id: str | None = None
+) -> Association:
+    clean = unicodedata.normalize("NFC", name or "").strip()
+    if not 1 <= len(clean) <= 200:
+        raise ValidationFailed("The association name must have 1 to 200 characters")
+    association = Association(
+        id=association_id or new_id(),
+        name=clean,
+        match_name=match_name(clean),
+        area_geojson=clean_area(area_geojson),
+        created_at=utcnow(),
+    )
+    session.add(association)
+    await session.flush()
+    return association
+
+
+async def get_association(session: AsyncSession, association_id: str) -> Association:
+    association = await session.get(Association, association_id)
+    if association is None:
+        raise NotFound("No such association")
+    return association
+
+
+async def add_member(session: AsyncSession, *, association_id: str, user_id: str) -> bool:
+    await get_association(session, association_id)
+    if await session.get(AssociationMember, (association_id, user_id)) is not None:
+        return False
+    session.add(AssociationMember(association_id=association_id, user_id=user_id, joined_at=utcnow()))
+    await session.flush()
+    return True
+
+
+async def is_member(session: AsyncSession, *, association_id: str, user_id: str) -> bool:
+    return await session.get(AssociationMember, (association_id, user_id)) is not None
+
+
+async def associations_of_user(session: AsyncSession, user_id: str) -> set[str]:
+    rows = await session.scalars(
+        sa.select(AssociationMember.association_id).where(AssociationMember.user_id == user_id)
+    )
+    return set(rows)
+
+
+def leads(identity: Identity, association_id: str) -> bool:
+    return identity.has_role("LEADER", association_id) or identity.is_ward_admin
+
+
+async def associations_by_match_name(session: AsyncSession, names: list[str]) -> dict[str, str]:
+    """Association ids by folded name, for linking shelters to the associations they serve."""
+    folded = {match_name(n) for n in names if n.strip()}
+    if not folded:
+        return {}
+    rows = await session.execute(
+        sa.select(Association.match_name, Association.id).where(Association.match_name.in_(folded))  # type: ignore[attr-defined]
+    )
+    return {row.match_name: row.id for row in rows}

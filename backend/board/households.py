@@ -1,0 +1,174 @@
+"""Households (世帯): the unit a circular is read by and a roll-call counts.
+
+Members may have accounts or not. A resident manages their own household; a leader the
+households of their association.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.board.models import Household, HouseholdMember
+from backend.core import audience, events, feed
+from backend.core.clock import utcnow
+from backend.core.errors import Forbidden, NotFound, ValidationFailed
+from backend.core.ids import new_id
+
+
+def household_data(household: Household, member_ids: list[str]) -> dict[str, Any]:
+    return {
+        "id": household.id,
+        "associationId": household.association_id,
+        "label": household.label,
+        "address": household.address,
+        "groupName": household.group_name,
+        "memberIds": sorted(member_ids),
+    }
+
+
+async def member_ids(session: AsyncSession, household_id: str) -> list[str]:
+    rows = await session.scalars(
+        sa.select(HouseholdMember.person_id).where(HouseholdMember.household_id == household_id)
+    )
+    return list(rows)
+
+
+async def record_household(session: AsyncSession, household: Household) -> None:
+    members = await member_ids(session, household.id)
+    feed.record_change(
+        session,
+        entity_type="Household",
+        entity_id=household.id,
+        version=household.version,
+        data=household_data(household, members),
+        audiences={
+            audience.household(household.id),
+            audience.association_leaders(household.association_id),
+            audience.WARD_ADMINS,
+        },
+    )
+
+
+async def create_household(
+    session: AsyncSession,
+    *,
+    association_id: str,
+    label: str,
+    address: str = "",
+    group_name: str = "",
+    created_by: str | None,
+    household_id: str | None = None,
+) -> Household:
+    clean = unicodedata.normalize("NFC", label or "").strip()
+    if not 1 <= len(clean) <= 200:
+        raise ValidationFailed("The household label must have 1 to 200 characters")
+    if len(address) > 300 or len(group_name) > 100:
+        raise ValidationFailed("The address or group name is too long")
+    household_id = household_id or new_id()
+    if await session.get(Household, household_id) is not None:
+        raise ValidationFailed("A household with this id already exists")
+    household = Household(
+        id=household_id,
+        association_id=association_id,
+        label=clean,
+        address=unicodedata.normalize("NFKC", address).strip(),
+        group_name=group_name.strip(),
+        created_by=created_by,
+        created_at=utcnow(),
+    )
+    session.add(household)
+    await session.flush()
+    return household
+
+
+async def get_household(session: AsyncSession, household_id: str) -> Household:
+    household = await session.get(Household, household_id)
+    if household is None:
+        raise NotFound("No such household")
+    return household
+
+
+async def add_household_member(
+    session: AsyncSession, *, household: Household, person_id: str, new_household: bool = False
+) -> bool:
+    """Add a member; a household created in the same action keeps its first version."""
+    if await session.get(HouseholdMember, (household.id, person_id)) is not None:
+        return False
+    session.add(HouseholdMember(household_id=household.id, person_id=person_id))
+    if not new_household:
+        household.version += 1
+    session.add(household)
+    await session.flush()
+    await events.emit(session, events.HOUSEHOLD_MEMBERS_CHANGED, person_ids=[person_id])
+    return True
+
+
+async def households_of_person(session: AsyncSession, person_id: str) -> list[Household]:
+    rows = await session.scalars(
+        sa.select(Household)
+        .join(HouseholdMember, HouseholdMember.household_id == Household.id)  # type: ignore[arg-type]
+        .where(HouseholdMember.person_id == person_id)
+    )
+    return list(rows)
+
+
+async def households_of_association(session: AsyncSession, association_id: str) -> list[Household]:
+    rows = await session.scalars(
+        sa.select(Household)
+        .where(Household.association_id == association_id)
+        .order_by(Household.address, Household.label, Household.id)
+    )
+    return list(rows)
+
+
+async def shares_household(session: AsyncSession, person_a: str, person_b: str) -> bool:
+    a = sa.orm.aliased(HouseholdMember)
+    b = sa.orm.aliased(HouseholdMember)
+    found = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(a)
+        .join(b, a.household_id == b.household_id)
+        .where(a.person_id == person_a, b.person_id == person_b)
+    )
+    return bool(found)
+
+
+def can_manage(*, household: Household, actor_id: str, actor_leads: bool, actor_is_member: bool) -> None:
+    if not (actor_leads or actor_is_member):
+        raise Forbidden("Only a member of the household or a leader of its association can do this")
+
+
+async def memberships(session: AsyncSession, household_ids: list[str]) -> list[tuple[str, str]]:
+    """(household id, person id) for every member of the given households."""
+    if not household_ids:
+        return []
+    rows = await session.execute(
+        sa.select(HouseholdMember.household_id, HouseholdMember.person_id).where(
+            HouseholdMember.household_id.in_(household_ids)  # type: ignore[attr-defined]
+        )
+    )
+    return [(row.household_id, row.person_id) for row in rows]
+
+
+async def move_memberships(session: AsyncSession, *, from_person: str, to_person: str) -> list[str]:
+    """A duplicate record merged into another: its households become the survivor's."""
+    moved: list[str] = []
+    for member in list(
+        await session.scalars(sa.select(HouseholdMember).where(HouseholdMember.person_id == from_person))
+    ):
+        await session.delete(member)
+        if await session.get(HouseholdMember, (member.household_id, to_person)) is None:
+            session.add(HouseholdMember(household_id=member.household_id, person_id=to_person))
+        moved.append(member.household_id)
+        household = await session.get(Household, member.household_id)
+        if household is not None:
+            household.version += 1
+            session.add(household)
+    await session.flush()
+    if moved:
+        await events.emit(session, events.HOUSEHOLD_MEMBERS_CHANGED, person_ids=[to_person])
+    return moved

@@ -136,10 +136,18 @@ class OutboxClient:
         for item in [q for q in self.queue if q.mutation_id in answered]:
             result = answered[item.mutation_id]
             self.results.setdefault(item.mutation_id, result)
-            if result["status"] == "REJECTED":
+            # A replay of a rejection whose first reply was lost is a DUPLICATE carrying the
+            # stored code: still a rejection the resident must see, never silently dropped.
+            if result["status"] == "REJECTED" or (result["status"] == "DUPLICATE" and result.get("code")):
                 self.needs_attention.append({"action": item.action, "args": item.args, **result})
             self.queue.remove(item)
             self.sent.append(item)
+        gap = any(r["status"] == "NOT_PROCESSED" and r.get("code") == "SEQ_GAP" for r in payload["results"])
+        if gap and self.queue and payload["lastProcessedSeq"] < self.queue[0].seq - 1:
+            # The server lacks actions this device no longer holds in order: start afresh
+            # under a new clientId; mutationIds keep every action exactly once.
+            self.reregister(payload["serverEpoch"])
+            return "progress"
         if any(r["status"] == "NOT_PROCESSED" for r in payload["results"]):
             return "not-processed"
         return "progress" if answered else "stuck"
@@ -177,6 +185,10 @@ class OutboxClient:
             assert reply.status == 200 and not reply.body.get("errors"), reply.body
             payload = reply.body["data"]["pull"]
             pages += 1
+            if self.server_epoch is not None and payload["serverEpoch"] != self.server_epoch:
+                # The server was restored: what it lost of ours must be sent again.
+                self.reregister(payload["serverEpoch"])
+                continue
             if payload["resetRequired"]:
                 self.replica.clear()
                 self.cursor = None

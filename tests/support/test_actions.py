@@ -29,6 +29,8 @@ FLAKY = {"remaining": 0}
 
 @strawberry.input
 class TestNoteInput:
+    __test__ = False  # not a pytest test class
+
     id: strawberry.ID
     text: str | None = None
     tag: str | None = None
@@ -37,11 +39,15 @@ class TestNoteInput:
 
 @strawberry.input
 class TestFlakyInput:
+    __test__ = False
+
     note: str = ""
 
 
 @strawberry.input
 class TestCrashInput:
+    __test__ = False
+
     marker: str
 
 
@@ -100,8 +106,13 @@ async def apply_flaky(session: AsyncSession, ctx: ActionContext, args: TestFlaky
 async def apply_crash(session: AsyncSession, ctx: ActionContext, args: TestCrashInput) -> ActionOutcome:
     marker = Path(args.marker)
     if marker.exists():
-        marker.unlink()
-        after_commit(session, lambda: os._exit(137))
+        # The marker goes only with the commit: the push engine may run a handler again after
+        # a rolled-back attempt (a later envelope failed), and that run must still crash.
+        def crash() -> None:
+            marker.unlink(missing_ok=True)
+            os._exit(137)
+
+        after_commit(session, crash)
     return ActionOutcome()
 
 

@@ -1,0 +1,169 @@
+// The controller: owns the state, reads storage through the outbox modules, runs sync and
+// renders the views. Views only draw and call the actions given to them.
+
+import { VERSION } from './vendor/shell.js';
+import * as db from './outbox/db.js';
+import * as outbox from './outbox/outbox.js';
+import * as model from './model.js';
+import { DEFAULT_LOCALE, languageNames, translator } from './i18n/i18n.js';
+import { createSync } from './sync.js';
+import { startServiceWorker } from './updates.js';
+import { createActions } from './actions.js';
+import { html, render } from './views/html.js';
+import { Layout } from './views/layout.js';
+import { SignIn } from './views/signin.js';
+import { CheckIn } from './views/checkin.js';
+import { Settings } from './views/settings.js';
+import { ComingSoon } from './views/placeholder.js';
+
+const ROUTES = ['signin', 'checkin', 'shelter', 'rollcall', 'board', 'market', 'settings'];
+const BUILT = { checkin: CheckIn, settings: Settings };
+const root = document.getElementById('app');
+
+let t = null;
+const state = {
+  route: 'checkin', locale: DEFAULT_LOCALE, languages: [], appVersion: VERSION,
+  session: null, online: navigator.onLine !== false, pending: 0, otherPending: 0,
+  attention: [], queue: [], types: {}, lastPulledAt: null, syncing: false, syncProblem: null,
+  updateReady: null, announcement: '', persisted: false,
+  signinMode: 'signin', authError: '', busy: false,
+  draft: null, checkinError: '', profileError: '',
+  position: null, locating: false, positionError: false, shelterQuery: '', showAllShelters: false,
+};
+
+function routeFromHash() {
+  const name = window.location.hash.replace(/^#\/?/, '').split(/[/?]/)[0];
+  return ROUTES.includes(name) ? name : null;
+}
+
+function emptyDraft(incidentId = null) {
+  return { incidentId, condition: null, place: null, shelterId: null, needs: [], comment: '', subjectId: '' };
+}
+
+function checkinVm() {
+  const userId = state.session.userId;
+  const incidents = model.openIncidents(state.types);
+  if (!state.draft || !incidents.some((i) => i.id === state.draft.incidentId)) {
+    state.draft = { ...(state.draft ?? emptyDraft()), incidentId: incidents[0]?.id ?? null };
+  }
+  const incidentId = state.draft.incidentId;
+  return {
+    incidents, draft: state.draft, checkinError: state.checkinError,
+    status: incidentId ? model.myStatus(state.types, userId, incidentId, state.queue) : null,
+    people: model.otherPeople(state.types, userId),
+    shelterRows: model.shelters(state.types, incidentId, {
+      position: state.position, query: state.shelterQuery, showAll: state.showAllShelters,
+    }),
+    shelterTotal: model.shelterCount(state.types), shelterQuery: state.shelterQuery,
+    showAllShelters: state.showAllShelters, position: state.position,
+    locating: state.locating, positionError: state.positionError,
+  };
+}
+
+function settingsVm() {
+  const userId = state.session.userId;
+  return {
+    profile: model.profile(state.types, userId, state.queue, state.session),
+    visibility: model.visibility(state.types, userId, state.queue),
+    profileError: state.profileError,
+  };
+}
+
+function screen() {
+  const { route } = state;
+  if (route === 'signin' || !state.session) {
+    return { title: t('signin.title'), body: html`<${SignIn} t=${t} state=${{ ...state, needsSignInFor: route !== 'signin' }} act=${actions} />` };
+  }
+  if (route === 'checkin') return { title: t('checkin.title'), body: html`<${CheckIn} t=${t} vm=${checkinVm()} act=${actions} />` };
+  if (route === 'settings') {
+    return { title: t('settings.title'), body: html`<${Settings} t=${t} state=${state} vm=${settingsVm()} act=${actions} />` };
+  }
+  return { title: t(`nav.${route}`), body: html`<${ComingSoon} t=${t} route=${route} />` };
+}
+
+function draw() {
+  if (!t) return;
+  const { title, body } = screen();
+  document.title = `${title} — ${t('app.name')}`;
+  render(html`<${Layout} t=${t} state=${state} act=${actions} title=${title}>${body}<//>`, root);
+}
+
+let frame = 0;
+function setState(patch) {
+  Object.assign(state, patch);
+  cancelAnimationFrame(frame);
+  frame = requestAnimationFrame(draw);
+}
+
+/** Re-read everything the screens show from IndexedDB. */
+async function refresh() {
+  const session = await db.getSession();
+  const device = await db.getDevice();
+  const userId = session?.userId ?? null;
+  const [counts, attention, queue, entities, userState] = await Promise.all([
+    db.pendingCounts(userId),
+    userId ? db.attention(userId) : [],
+    userId ? db.queued(userId) : [],
+    userId ? db.entities(userId) : [],
+    userId ? db.getUserState(userId) : null,
+  ]);
+  setState({
+    session, pending: counts.mine, otherPending: counts.others, attention, queue,
+    types: model.byType(entities), lastPulledAt: userState?.lastPulledAt ?? null,
+    persisted: Boolean(device.persisted),
+  });
+}
+
+async function setLocale(code, { remember = true } = {}) {
+  t = await translator(code);
+  document.documentElement.lang = t.lang;
+  document.documentElement.dir = t.dir;
+  if (remember) await db.updateDevice({ locale: t.locale });
+  setState({ locale: t.locale });
+}
+
+let announced = 0;
+function announce(message) {
+  setState({ announcement: '' });
+  setTimeout(() => setState({ announcement: message }), 60); // a repeat is announced again
+  clearTimeout(announced);
+  announced = setTimeout(() => setState({ announcement: '' }), 15000);
+}
+
+const sync = createSync({
+  appVersion: VERSION,
+  onStart: () => setState({ syncing: state.pending > 0 && state.online }),
+  onDone: async (report) => {
+    const before = state.pending;
+    await refresh();
+    const stopped = report.drained?.stoppedBecause;
+    setState({ syncing: false, syncProblem: stopped === 'version-not-supported' ? stopped : null });
+    if (report.drained?.applied && before > 0 && state.pending === 0) announce(t('sync.allSent'));
+    if (stopped === 'unauthenticated') announce(t('banner.signInAgain', { n: state.pending }));
+  },
+});
+
+const actions = createActions({
+  state, setState, refresh, announce, sync, t: (...args) => t(...args), emptyDraft,
+  setLocale: (code) => setLocale(code),
+});
+
+async function main() {
+  const device = await db.getDevice();
+  await setLocale(device.locale ?? DEFAULT_LOCALE, { remember: false });
+  setState({ languages: await languageNames(), route: routeFromHash() ?? 'checkin' });
+  if (!routeFromHash()) window.history.replaceState(null, '', '#/checkin');
+  window.addEventListener('hashchange', () => {
+    setState({ route: routeFromHash() ?? 'checkin', authError: '', checkinError: '' });
+    requestAnimationFrame(() => requestAnimationFrame(() => root.querySelector('h1')?.focus()));
+  });
+  window.addEventListener('online', () => setState({ online: true }));
+  window.addEventListener('offline', () => setState({ online: false, syncing: false }));
+  outbox.onChange(() => refresh());
+  await refresh();
+  if (state.session) db.pruneSent(state.session.userId);
+  startServiceWorker({ onUpdateReady: (apply) => setState({ updateReady: apply }) });
+  sync.start();
+}
+
+main();

@@ -1,0 +1,48 @@
+// Message catalogues: one flat JSON file per locale in this folder (ja.json, en.json,
+// ja-easy.json…), edited by translators. Adding a language is adding a file: `make pwa` lists
+// every catalogue in vendor/shell.js, and the service worker caches them for offline use.
+// A key missing from a catalogue falls back to Japanese, then to the key itself.
+
+import { getJson } from '../api/client.js';
+import { LOCALES } from '../vendor/shell.js';
+
+export const DEFAULT_LOCALE = 'ja';
+const loaded = new Map();
+
+export function availableLocales() {
+  return [DEFAULT_LOCALE, ...LOCALES.filter((code) => code !== DEFAULT_LOCALE)];
+}
+
+export async function catalogue(code) {
+  if (!loaded.has(code)) {
+    const messages = await getJson(`/i18n/${code}.json`);
+    if (!messages) return null;
+    loaded.set(code, messages);
+  }
+  return loaded.get(code);
+}
+
+function format(template, params) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/** A translator function for a locale: t('key', {n: 3}) → "3 件送信待ち". */
+export async function translator(code) {
+  const fallback = (await catalogue(DEFAULT_LOCALE)) ?? {};
+  const messages = (availableLocales().includes(code) && (await catalogue(code))) || fallback;
+  const t = (key, params = {}) => format(messages[key] ?? fallback[key] ?? key, params);
+  t.locale = messages === fallback ? DEFAULT_LOCALE : code;
+  t.lang = messages['meta.lang'] ?? 'ja';
+  t.dir = messages['meta.dir'] ?? 'ltr';
+  return t;
+}
+
+/** The name of each available language, in that language (for the language picker). */
+export async function languageNames() {
+  const names = [];
+  for (const code of availableLocales()) {
+    const messages = await catalogue(code);
+    if (messages) names.push({ code, name: messages['meta.name'] ?? code, lang: messages['meta.lang'] ?? code });
+  }
+  return names;
+}

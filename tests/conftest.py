@@ -78,3 +78,9 @@ async def api(db_url: str, registry: Registry, tmp_path: Path) -> AsyncIterator[
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://otagai.test") as http:
             yield Api(app, http, GraphQLTransport(http))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: playwright's sync API keeps an event loop running in the main
+    thread for the whole session, which the asyncio tests cannot share."""
+    items.sort(key=lambda item: "tests/pwa/" in item.nodeid.replace("\\", "/"))

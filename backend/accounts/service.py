@@ -112,10 +112,11 @@ async def revoke_token(session: AsyncSession, *, token_hash_: str) -> None:
     )
 
 
-async def authenticate(session: AsyncSession, token: str) -> Identity | None:
+async def authenticate(session: AsyncSession, token: str, *, touch: bool = True) -> Identity | None:
     """The identity behind a bearer token, or None when it is unknown, expired or revoked.
 
-    Extends the token's expiry (sliding) when it was last touched over an hour ago.
+    Extends the token's expiry (sliding) when it was last touched over an hour ago; with
+    `touch=False` (a read-only transaction) `Identity.needs_touch` says so instead.
     """
     hashed = token_hash(token)
     row = (
@@ -127,13 +128,22 @@ async def authenticate(session: AsyncSession, token: str) -> Identity | None:
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    if now - row.last_used_at >= TOKEN_TOUCH_EVERY:
-        await session.execute(
-            sa.update(AuthToken)
-            .where(AuthToken.token_hash == hashed)
-            .values(last_used_at=now, expires_at=now + TOKEN_TTL)
-        )
-    return Identity(user_id=row.user_id, token_hash=hashed, roles=await roles_of(session, row.user_id))
+    stale = now - row.last_used_at >= TOKEN_TOUCH_EVERY
+    if stale and touch:
+        await touch_token(session, hashed)
+    return Identity(
+        user_id=row.user_id, token_hash=hashed, roles=await roles_of(session, row.user_id),
+        needs_touch=stale and not touch,
+    )
+
+
+async def touch_token(session: AsyncSession, hashed: str) -> None:
+    now = utcnow()
+    await session.execute(
+        sa.update(AuthToken)
+        .where(AuthToken.token_hash == hashed)
+        .values(last_used_at=now, expires_at=now + TOKEN_TTL)
+    )
 
 
 async def roles_of(session: AsyncSession, user_id: str) -> frozenset[tuple[str, str]]:

@@ -64,9 +64,14 @@ class OtagaiGraphQL(GraphQL):  # type: ignore[type-arg]
     async def _identify(self, session_token: str | None) -> Any:
         if session_token is None:
             return None
-        async with self.parts.db.unit_of_work() as uow:
-            identity = await accounts.authenticate(uow.session, session_token)
-            await uow.commit()
+        # Read-only: most requests need no write (and on SQLite must not queue for the write
+        # lock); the expiry is extended in a write transaction at most once an hour.
+        async with self.parts.db.read_session() as session:
+            identity = await accounts.authenticate(session, session_token, touch=False)
+        if identity is not None and identity.needs_touch:
+            async with self.parts.db.unit_of_work() as uow:
+                await accounts.touch_token(uow.session, identity.token_hash)
+                await uow.commit()
         if identity is None:
             raise Unauthenticated("The token is not valid or has expired; sign in again")
         return identity

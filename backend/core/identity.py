@@ -11,6 +11,8 @@ class Identity:
     token_hash: str
     # (role, scope id) pairs; ward-wide roles have the empty scope "".
     roles: frozenset[tuple[str, str]]
+    # The sliding expiry is due for extension (found in a read-only transaction).
+    needs_touch: bool = False
 
     def has_role(self, role: str, scope_id: str = "") -> bool:
         return (role, scope_id) in self.roles

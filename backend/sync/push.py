@@ -269,7 +269,7 @@ class PushEngine:
             plain = plain_args(env.action, env.args)
             digest = args_hash(env.args_version, plain)
             first = stored.get(env.mutation_id)
-            if first is not None:
+            if first is not None and env.seq <= client.last_seq + 1:
                 if first.args_hash != digest:
                     result = Result(env.mutation_id, env.seq, REJECTED, "IDEMPOTENCY_KEY_REUSE",
                                     "This mutationId was already used for a different action")

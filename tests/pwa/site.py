@@ -102,7 +102,7 @@ class Phone:
         page.get_by_label("メールアドレス").fill(email)
         page.get_by_label("パスワード").fill(PASSWORD)
         page.get_by_role("button", name="アカウントを作る", exact=True).click()
-        page.get_by_text("すべて送信済み").wait_for()
+        shown(page, "すべて送信済み").wait_for()
         page.wait_for_url("**/#/checkin")
 
     def sign_in(self, email: str) -> None:
@@ -111,7 +111,7 @@ class Phone:
         page.locator("#email").fill(email)
         page.locator("#password").fill(PASSWORD)
         page.locator("form button[type=submit]").click()
-        page.get_by_text("サインインしました。").wait_for()
+        shown(page, "サインインしました。").wait_for()
 
     def wait_controlled(self) -> None:
         """The service worker has installed, cached the shell and controls the page."""
@@ -197,3 +197,9 @@ class ReleaseProxy:
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade"}
 _CONDITIONAL = {"if-none-match", "if-modified-since"}
+
+
+def shown(page: Any, text: str, **options: Any) -> Any:
+    """Text as the page shows it: the status line and banners come before the screen-reader
+    announcement that may repeat them (a strict locator would see both)."""
+    return page.get_by_text(text, **options).first

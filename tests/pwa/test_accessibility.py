@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.pwa.site import ROOT, Phone, Site
+from tests.pwa.site import ROOT, Phone, Site, shown
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ROUTES = ["signin", "checkin", "settings", "shelter", "rollcall", "board", "market"]
@@ -69,7 +69,7 @@ def test_needs_attention_and_offline_states_pass_axe(phone: Phone, site: Site) -
     page.locator(".incident").wait_for()
     phone.offline()
     phone.check_in("無事です")
-    page.get_by_text("1 件送信待ち").wait_for()
+    shown(page, "1 件送信待ち").wait_for()
     assert audit(page) == []
     site.close_incident(incident)
     phone.offline(False)

@@ -3,7 +3,7 @@ it; another user signing in on the device never sends the first user's queue."""
 
 from __future__ import annotations
 
-from tests.pwa.site import Phone, Site
+from tests.pwa.site import Phone, Site, shown
 
 
 def _checkins_by(site: Site, email: str) -> list[str]:
@@ -17,7 +17,7 @@ def test_a_screen_that_needs_sign_in_shows_the_sign_in_form_first(phone: Phone, 
     page = phone.page
     phone.open("#/settings")
     page.get_by_role("heading", name="サインイン", level=1).wait_for()
-    page.get_by_text("この画面を使うにはサインインしてください。").wait_for()
+    shown(page, "この画面を使うにはサインインしてください。").wait_for()
     phone.sign_in("gate@example.jp")
     page.get_by_role("heading", name="設定", level=1).wait_for()
     assert page.url.endswith("#/settings")
@@ -34,17 +34,17 @@ def test_a_401_pauses_the_queue_and_another_user_never_sends_it(phone: Phone, si
     page.locator(".incident").wait_for()
     phone.offline()
     phone.check_in("無事です")
-    page.get_by_text("1 件送信待ち").wait_for()
+    shown(page, "1 件送信待ち").wait_for()
     site.graphql("Logout", token=phone.session()["token"])  # the token expires while offline
 
     phone.offline(False)
-    page.get_by_text("もう一度サインインしてください。送信待ちの 1 件は消えずに残っています。").wait_for(timeout=15000)
+    shown(page, "もう一度サインインしてください。送信待ちの 1 件は消えずに残っています。").wait_for(timeout=15000)
     assert phone.pending() == "↑1 件送信待ち （サインインが必要）"
     assert _checkins_by(site, "first@example.jp") == []
 
     page.goto("/#/signin")
     phone.sign_in("second@example.jp")
-    page.get_by_text("サインインしていない利用者の送信待ちが 1 件あります").wait_for()
+    shown(page, "サインインしていない利用者の送信待ちが 1 件あります").wait_for()
     assert phone.pending() == "✓すべて送信済み"
     page.wait_for_timeout(1000)  # the second user's sync has run by now
     assert _checkins_by(site, "first@example.jp") == []
@@ -54,6 +54,6 @@ def test_a_401_pauses_the_queue_and_another_user_never_sends_it(phone: Phone, si
     page.get_by_role("button", name="サインアウト").click()
     page.get_by_role("heading", name="サインイン", level=1).wait_for()
     phone.sign_in("first@example.jp")  # the same user again: the queue resumes
-    page.get_by_text("すべて送信済み").wait_for(timeout=15000)
+    shown(page, "すべて送信済み").wait_for(timeout=15000)
     assert _checkins_by(site, "first@example.jp") == ["SAFE"]
     assert site.rows("SELECT count(*) FROM checkin") == [(1,)]

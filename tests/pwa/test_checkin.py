@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.pwa.site import PASSWORD, ROOT, Phone, Site
+from tests.pwa.site import PASSWORD, ROOT, Phone, Site, shown
 
 SHELTERS = ROOT / "fixtures" / "demo" / "toshima_emergency_sites.gsi.csv"
 NEAR_KOMAGOME = {"latitude": 35.7365, "longitude": 139.7425}  # beside 駒込中学校
@@ -40,19 +40,19 @@ def test_a_check_in_at_the_nearest_open_shelter_carries_needs_and_comment(
     assert "駒込中学校" in choices.first.inner_text() and "開設中" in choices.first.inner_text()
     page.get_by_label("開設されていない避難所・避難場所も表示する").check()
     page.get_by_role("button", name="現在地から近い順に並べる").click()
-    page.get_by_text("近い順に並んでいます。").wait_for()
+    shown(page, "近い順に並んでいます。").wait_for()
     assert choices.count() > 1
     assert "駒込中学校" in choices.first.inner_text() and "約" in choices.first.inner_text()
 
     choices.first.click()
     page.get_by_label("水", exact=True).check()
     page.get_by_label("ひとこと（100文字まで）").fill("体育館の2階にいます")
-    assert page.get_by_text("あと 90 文字").count() == 1
+    shown(page, "あと 90 文字").wait_for()  # the counter follows what was typed
     phone.offline()
     page.get_by_role("button", name="安否を送る").click()
-    page.get_by_text("1 件送信待ち").wait_for()
+    shown(page, "1 件送信待ち").wait_for()
     phone.offline(False)
-    page.get_by_text("すべて送信済み").wait_for(timeout=15000)
+    shown(page, "すべて送信済み").wait_for(timeout=15000)
 
     token, user_id = site.login("shelter@example.jp")
     [checkin] = [c["data"] for c in site.pulled(token) if c["entityType"] == "CheckIn"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.pwa.site import Phone, Site
+from tests.pwa.site import Phone, Site, shown
 
 
 def _checkins_of(site: Site, email: str) -> list[dict[str, Any]]:
@@ -20,21 +20,21 @@ def test_a_check_in_made_offline_is_applied_once_when_the_network_returns(phone:
     phone.open()
     phone.register("offline@example.jp", "山田 花子")
     phone.wait_controlled()
-    page.get_by_text("訓練", exact=True).first.wait_for()  # the open drill arrived by pull
+    shown(page, "訓練", exact=True).first.wait_for()  # the open drill arrived by pull
 
     phone.offline()
     page.reload()
     page.get_by_role("heading", name="安否確認", level=1).wait_for()  # the shell, from the cache
     page.locator(".sync .offline").get_by_text("オフライン").wait_for()
-    page.get_by_text("訓練", exact=True).first.wait_for()  # and the last pull, from IndexedDB
+    shown(page, "訓練", exact=True).first.wait_for()  # and the last pull, from IndexedDB
     assert "最終更新" in page.locator(".updated").inner_text()
 
     phone.check_in("無事です", "自宅にいます")
-    page.get_by_text("1 件送信待ち").wait_for()
+    shown(page, "1 件送信待ち").wait_for()
     assert page.locator(".current").inner_text().startswith("↑")  # shown as waiting to send
 
     phone.offline(False)
-    page.get_by_text("すべて送信済み").wait_for(timeout=15000)
+    shown(page, "すべて送信済み").wait_for(timeout=15000)
     checkins = _checkins_of(site, "offline@example.jp")
     assert [(c["data"]["condition"], c["data"]["place"]) for c in checkins] == [("SAFE", "HOME")]
     assert site.rows("SELECT count(*) FROM checkin") == [(1,)]
@@ -48,7 +48,7 @@ def test_a_push_whose_reply_is_lost_is_resent_and_not_doubled(phones: Callable[.
     page = phone.page
     phone.open()
     phone.register("lost-reply@example.jp", "佐藤 一郎")
-    page.get_by_text("訓練", exact=True).first.wait_for()
+    shown(page, "訓練", exact=True).first.wait_for()
     lost: list[str] = []
 
     def lose_the_first_push_reply(route: Any) -> None:
@@ -62,7 +62,7 @@ def test_a_push_whose_reply_is_lost_is_resent_and_not_doubled(phones: Callable[.
 
     page.route("**/graphql", lose_the_first_push_reply)
     phone.check_in("被害があります")
-    page.get_by_text("1 件送信待ち").wait_for()
+    shown(page, "1 件送信待ち").wait_for()
     for _ in range(100):
         if lost:
             break
@@ -71,7 +71,7 @@ def test_a_push_whose_reply_is_lost_is_resent_and_not_doubled(phones: Callable[.
     assert phone.pending() == "↑1 件送信待ち"  # no reply: still queued
     phone.offline()
     phone.offline(False)  # `online` drains again: the server answers DUPLICATE, nothing doubles
-    page.get_by_text("すべて送信済み").wait_for(timeout=15000)
+    shown(page, "すべて送信済み").wait_for(timeout=15000)
     assert [c["data"]["condition"] for c in _checkins_of(site, "lost-reply@example.jp")] == ["NEED_HELP"]
     assert site.rows("SELECT count(*) FROM checkin") == [(1,)]
     assert not page.locator(".attention").count()
@@ -84,10 +84,10 @@ def test_a_rejected_action_is_listed_under_needs_attention_with_the_servers_mess
     page = phone.page
     phone.open()
     phone.register("rejected@example.jp", "鈴木 次郎")
-    page.get_by_text("閉じられる訓練").wait_for()
+    shown(page, "閉じられる訓練").wait_for()
     phone.offline()
     phone.check_in("無事です")
-    page.get_by_text("1 件送信待ち").wait_for()
+    shown(page, "1 件送信待ち").wait_for()
     site.close_incident(incident)  # closed while the phone was offline
 
     phone.offline(False)

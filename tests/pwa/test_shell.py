@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.pwa.site import ROOT, Phone, ReleaseProxy, Site
+from tests.pwa.site import ROOT, Phone, ReleaseProxy, Site, shown
 
 BUDGET_BYTES = 150 * 1024
 SHELL_JS = ROOT / "pwa" / "vendor" / "shell.js"
@@ -87,7 +87,7 @@ def test_a_new_version_waits_until_the_resident_chooses_to_update(
         proxy.release("/vendor/version.json", json.dumps({"version": f"next{version}"}))
         phone.offline()
         phone.offline(False)  # back online: the app asks the server for its latest version
-        page.get_by_text("新しいバージョンがあります。").wait_for(timeout=15000)
+        shown(page, "新しいバージョンがあります。").wait_for(timeout=15000)
         # Nothing reloads by itself: what the resident typed is still there.
         assert page.get_by_label("メールアドレス").input_value() == "typed before the update"
 
@@ -96,7 +96,7 @@ def test_a_new_version_waits_until_the_resident_chooses_to_update(
             "async (v) => (await caches.keys()).join() === 'otagai-shell-next' + v", arg=version,
             timeout=15000)
         page.locator("main h1").wait_for()
-        assert page.get_by_text("新しいバージョンがあります。").count() == 0
+        assert shown(page, "新しいバージョンがあります。").count() == 0
         assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL").endswith(f"?v=next{version}")
     finally:
         proxy.close()

@@ -13,6 +13,7 @@ from backend.accounts import people, service
 from backend.accounts.roles import Role
 from backend.board import associations, households
 from backend.board.models import Association, Household
+from backend.core import audience, feed
 from backend.core.db import Database
 from backend.core.ids import new_id
 from backend.safety import incidents, shelters
@@ -57,6 +58,12 @@ async def _household(session: AsyncSession, association_id: str, spec: dict[str,
             birth_year=other.get("birthYear"), name_kana=other.get("nameKana"),
         )
         await households.add_household_member(session, household=home, person_id=person.id)
+        feed.record_change(
+            session, entity_type="Person", entity_id=person.id, version=person.version,
+            data=people.person_data(person),
+            audiences={audience.household(home.id), audience.association_leaders(association_id),
+                       audience.WARD_ADMINS},
+        )
     await households.record_household(session, home)
 
 

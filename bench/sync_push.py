@@ -25,260 +25,66 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
-import re
 import shlex
 import shutil
-import signal
-import socket
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.api.migrate import upgrade
 from backend.core.db import driver_url
-from backend.core.ids import uuid7
+from bench.harness import (
+    BATCH,
+    DOCS,
+    OPS,
+    Device,
+    PushStats,
+    RssSampler,
+    Server,
+    drain,
+    drop_database,
+    envelope,
+    gql,
+    loadavg,
+    machine,
+    percentile,
+    push_all,
+    tree_rss_kb,
+    write_docs,
+)
+from bench.harness import create_database as _create_database
 
-PG_ADMIN_URL = os.environ.get("OTAGAI_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-DOCS = ROOT / "docs" / "BENCHMARKS.md"
-OPS = ROOT / "graphql" / "operations"
-PUSH = (OPS / "sync" / "Push.graphql").read_text()
 PULL = (OPS / "sync" / "Pull.graphql").read_text()
 REGISTER = (OPS / "accounts" / "Register.graphql").read_text()
-BATCH = 100
 PULL_LIMIT = 500
-FINAL = {"APPLIED", "DUPLICATE", "REJECTED", "CONFLICT_RESOLVED"}
 TARGETS = {"pg_actions_per_s": 2000.0, "pull_s": 5.0, "rss_mb": 300.0}
+PLUGINS = "tests.support.test_actions:register"
 
 
-# -- the machine ----------------------------------------------------------------------------
-
-def _meminfo_mb() -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            return int(line.split()[1]) // 1024
-    return 0
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def _pg_version() -> str:
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-            return str(row[0]) if row else "?"
-    except psycopg.Error:
-        return "unavailable"
-
-
-def machine() -> dict[str, str]:
-    return {
-        "cores": str(os.cpu_count()),
-        "memory": f"{_meminfo_mb():,} MB",
-        "cpu": _cpu_model(),
-        "python": platform.python_version(),
-        "postgresql": _pg_version(),
-        "sqlite": sqlite3.sqlite_version,
-    }
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-# -- server memory ---------------------------------------------------------------------------
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            text = (task / "children").read_text().split()
-            found.extend(int(c) for c in text)
-    except OSError:
-        pass
-    return found
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def tree_rss_kb(pid: int) -> int:
-    """RSS of a process and all its descendants (uvicorn workers, if any)."""
-    total, stack, seen = 0, [pid], set()
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        total += _rss_kb(current)
-        stack.extend(_children(current))
-    return total
-
-
-class RssSampler:
-    def __init__(self, pid: int, every: float = 0.05) -> None:
-        self.pid = pid
-        self.every = every
-        self.peak_kb = 0
-        self.phase_peaks: dict[str, int] = {}
-        self.phase = "start"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            rss = tree_rss_kb(self.pid)
-            self.peak_kb = max(self.peak_kb, rss)
-            self.phase_peaks[self.phase] = max(self.phase_peaks.get(self.phase, 0), rss)
-            self._stop.wait(self.every)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-# -- databases and the server ----------------------------------------------------------------
-
-def _pg_admin(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
-def create_database(kind: str, workdir: Path, pg_socket: str | None = None) -> str:
-    if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    else:
-        name = f"otagai_bench_{uuid.uuid4().hex[:10]}"
-        _pg_admin(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        if pg_socket:  # the server talks to PostgreSQL over its Unix socket instead of TCP
-            url = f"postgresql://postgres@/{name}?host={pg_socket}"
-    upgrade(url)
-    # The test plugin's table, for the ward-visible notes of the pull benchmark.
+def _test_tables(url: str) -> None:
+    """The test plugin's table, for the ward-visible notes of the pull benchmark."""
     from tests.support.databases import test_metadata
 
     engine = sa.create_engine(driver_url(url, sync=True), poolclass=sa.pool.NullPool)
     test_metadata.create_all(engine)
     engine.dispose()
-    return url
 
 
-def drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        name = url.rsplit("/", 1)[1].split("?", 1)[0]
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(self, url: str, workdir: Path, workers: int) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"server-{self.port}.log"
-        self.env = {
-            **os.environ,
-            "OTAGAI_DATABASE_URL": url,
-            "OTAGAI_DATA_DIR": str(workdir),
-            "OTAGAI_PLUGINS": "tests.support.test_actions:register",
-            "OTAGAI_RATE_LIMITS": "off",
-            "PYTHONPATH": str(ROOT),
-        }
-        self.workers = workers
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend.api.cli", "serve", "--port", str(self.port),
-             "--workers", str(self.workers)],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+def create_database(kind: str, workdir: Path, pg_socket: str | None = None) -> str:
+    return _create_database(kind, workdir, pg_socket, prepare=_test_tables)
 
 
 # -- clients ---------------------------------------------------------------------------------
-
-@dataclass
-class Device:
-    token: str
-    user_id: str
-    client_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    server_epoch: str | None = None
-    last_processed_seq: int = 0
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass
-class PushStats:
-    latencies: list[float] = field(default_factory=list)
-    batches: int = 0
-    retries: int = 0
-    sent_actions: int = 0
-    applied: int = 0
-    other: dict[str, int] = field(default_factory=dict)
-    failures: dict[int, int] = field(default_factory=dict)  # HTTP status → count (not 503)
-
-
-async def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None = None) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-
 
 async def register(http: httpx.AsyncClient, count: int, label: str, concurrency: int) -> list[Device]:
     sem = asyncio.Semaphore(concurrency)
@@ -294,81 +100,6 @@ async def register(http: httpx.AsyncClient, count: int, label: str, concurrency:
             return Device(data["token"], data["user"]["id"])
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
-
-
-def envelope(seq: int, action: str, args: dict[str, Any], args_version: int = 1) -> dict[str, Any]:
-    return {
-        "mutationId": uuid7(),
-        "seq": seq,
-        "clientTime": datetime.now(UTC).isoformat(),
-        "argsVersion": args_version,
-        "args": {action: args},
-    }
-
-
-async def drain(http: httpx.AsyncClient, device: Device, queue: list[dict[str, Any]], stats: PushStats) -> None:
-    """Send a device's queue in batches of 100 until every action has a final result."""
-    pending = list(queue)
-    while pending:
-        batch = pending[:BATCH]
-        variables = {"input": {
-            "clientId": device.client_id, "serverEpoch": device.server_epoch, "appVersion": "bench-1",
-            "sentAt": datetime.now(UTC).isoformat(), "mutations": batch,
-        }}
-        started = time.perf_counter()
-        response = await gql(http, PUSH, variables, device.token)
-        elapsed = time.perf_counter() - started
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code >= 500 or body is None:
-            # Like the outbox: the batch stays queued and is sent again (503 is overload;
-            # anything else is counted as a server failure in the report).
-            stats.retries += 1
-            if response.status_code != 503:
-                stats.failures[response.status_code] = stats.failures.get(response.status_code, 0) + 1
-                if sum(stats.failures.values()) > 200:
-                    raise RuntimeError(f"push failing: HTTP {response.status_code} {response.text[:300]}")
-            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
-            continue
-        if response.status_code != 200 or body.get("errors"):
-            raise RuntimeError(f"push failed: HTTP {response.status_code} {str(body)[:500]}")
-        stats.latencies.append(elapsed)
-        stats.batches += 1
-        payload = body["data"]["push"]
-        device.server_epoch = payload["serverEpoch"]
-        device.last_processed_seq = payload["lastProcessedSeq"]
-        done = 0
-        for result in payload["results"]:
-            if result["status"] not in FINAL:
-                break
-            if result["mutationId"] not in device.results:
-                device.results[result["mutationId"]] = result
-                if result["status"] == "APPLIED":
-                    stats.applied += 1
-                else:
-                    stats.other[result["status"]] = stats.other.get(result["status"], 0) + 1
-            done += 1
-        if done < len(batch):
-            stats.retries += 1
-            retry_ms = payload.get("retryAfterMs") or 200
-            await asyncio.sleep(retry_ms / 1000)
-        pending = pending[done:]
-
-
-async def push_all(http: httpx.AsyncClient, work: list[tuple[Device, list[dict[str, Any]]]],
-                   concurrency: int) -> tuple[PushStats, float]:
-    stats = PushStats(sent_actions=sum(len(q) for _, q in work))
-    sem = asyncio.Semaphore(concurrency)
-
-    async def one(device: Device, queue: list[dict[str, Any]]) -> None:
-        async with sem:
-            await drain(http, device, queue, stats)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one(d, q) for d, q in work))
-    return stats, time.perf_counter() - started
 
 
 async def pull_all(http: httpx.AsyncClient, device: Device) -> tuple[dict[tuple[str, str], dict[str, Any]], int, float]:
@@ -395,14 +126,6 @@ async def pull_all(http: httpx.AsyncClient, device: Device) -> tuple[dict[tuple[
         if not page["hasMore"]:
             break
     return replica, pages, time.perf_counter() - started
-
-
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 # -- one database ----------------------------------------------------------------------------
@@ -449,7 +172,7 @@ def verify_database(url: str, devices: list[Device], actions: int, expected_log:
 async def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"otagai-bench-{kind}-"))
     url = create_database(kind, workdir, args.pg_socket)
-    server = Server(url, workdir, args.workers)
+    server = Server(url, workdir, args.workers, plugins=PLUGINS)
     sampler: RssSampler | None = None
     finished = False
     try:
@@ -664,24 +387,6 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, command: s
     return "\n".join(out)
 
 
-DOC_HEADER = """# Benchmarks
-
-Each benchmark in `bench/` prints its figures and, with `--write-docs`, replaces its own
-section below. Figures come from a shared 2-core machine: other work may have been running
-(the load average is recorded). No timing threshold is ever asserted in a test.
-"""
-
-
-def write_docs(section: str, name: str = "sync_push") -> None:
-    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
-    block = f"{start}\n{section}\n{end}"
-    text = DOCS.read_text() if DOCS.exists() else DOC_HEADER
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
@@ -712,7 +417,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2, default=str))
     if args.write_docs:
-        write_docs(markdown(results, args, command))
+        write_docs(markdown(results, args, command), "sync_push")
         print(f"\nwritten to {DOCS.relative_to(ROOT)}")
     return 1 if any(r["verify"]["problems"] for r in results) else 0
 

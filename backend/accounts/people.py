@@ -124,15 +124,73 @@ async def get_person(session: AsyncSession, person_id: str) -> Person | None:
     return person
 
 
-async def consent_of(session: AsyncSession, person_id: str) -> SafetyConsent:
-    consent = await session.get(SafetyConsent, person_id)
-    return consent or SafetyConsent(person_id=person_id)
+# -- composable reads (another domain joins them into one query, one round trip) -------------
+_PERSON: sa.Table = Person.__table__  # type: ignore[attr-defined]
+_CONSENT: sa.Table = SafetyConsent.__table__  # type: ignore[attr-defined]
+CONSENT_FLAGS = ("household", "leaders", "shelter_staff", "public_search", "exact_location")
+# What a person without a safety_consent row has chosen: the defaults of SafetyConsent.
+DEFAULT_CONSENT: dict[str, bool] = {
+    flag: bool(getattr(SafetyConsent(person_id=""), flag)) for flag in CONSENT_FLAGS
+}
+
+
+def person_subquery(person_id: Any, name: str = "p") -> sa.Subquery:
+    """The person row as a 0-or-1-row subquery: <name>_id, <name>_user_id, <name>_merged_into."""
+    return (
+        sa.select(_PERSON.c.id.label(f"{name}_id"), _PERSON.c.user_id.label(f"{name}_user_id"),
+                  _PERSON.c.merged_into.label(f"{name}_merged_into"))
+        .where(_PERSON.c.id == person_id)
+        .subquery(name)
+    )
+
+
+def consent_subquery(person_id: Any, name: str = "c") -> sa.Subquery:
+    """The person's visibility choices as a 0-or-1-row subquery: c_<flag> (no row: defaults)."""
+    return (
+        sa.select(*(_CONSENT.c[flag].label(f"{name}_{flag}") for flag in CONSENT_FLAGS))
+        .where(_CONSENT.c.person_id == person_id)
+        .subquery(name)
+    )
+
+
+def consent_from(row: Any, name: str = "c") -> dict[str, bool]:
+    """The flags of a row carrying consent_subquery's columns (outer-joined: None = default)."""
+    values = {flag: getattr(row, f"{name}_{flag}") for flag in CONSENT_FLAGS}
+    if all(value is None for value in values.values()):
+        return dict(DEFAULT_CONSENT)
+    return {flag: bool(value) for flag, value in values.items()}
 
 
 async def consents_of(session: AsyncSession, person_ids: list[str]) -> dict[str, SafetyConsent]:
     rows = await session.scalars(sa.select(SafetyConsent).where(SafetyConsent.person_id.in_(person_ids)))  # type: ignore[attr-defined]
     found = {c.person_id: c for c in rows}
     return {pid: found.get(pid) or SafetyConsent(person_id=pid) for pid in person_ids}
+
+
+def consent_columns(person_id: Any, flags: tuple[str, ...]) -> list[Any]:
+    """Columns pc_<flag>: the visibility choices of the person in `person_id` (a column of
+    another query), the defaults when they never chose. Correlated subqueries: one primary-key
+    lookup per row whatever the planner's statistics say."""
+    return [
+        sa.func.coalesce(
+            sa.select(_CONSENT.c[flag]).where(_CONSENT.c.person_id == person_id).scalar_subquery(),
+            sa.true() if DEFAULT_CONSENT[flag] else sa.false(),
+        ).label(f"pc_{flag}")
+        for flag in flags
+    ]
+
+
+def with_people(stmt: sa.Select[Any], person_id: Any, *, consent: tuple[str, ...] = ()) -> sa.Select[Any]:
+    """`stmt` (rows naming a person in `person_id`) with, in the same query, the person's
+    display name and account (pp_display_name, pp_user_id) and their visibility choices
+    (correlated subqueries, as in `consent_columns`)."""
+    def of_person(column: sa.Column[Any], label: str) -> Any:
+        return sa.select(column).where(_PERSON.c.id == person_id).scalar_subquery().label(label)
+
+    return stmt.add_columns(
+        of_person(_PERSON.c.display_name, "pp_display_name"), of_person(_PERSON.c.user_id, "pp_user_id"),
+        *consent_columns(person_id, consent),
+    )
 
 
 async def set_consent(session: AsyncSession, person_id: str, changes: dict[str, Any]) -> SafetyConsent:
@@ -156,16 +214,6 @@ def person_data(person: Person) -> dict[str, Any]:
         "hasAccount": person.user_id is not None,
         "birthYear": person.birth_year,
     }
-
-
-async def names_of(session: AsyncSession, person_ids: list[str]) -> dict[str, tuple[str, bool]]:
-    """Display name and whether the person has an account, by person id."""
-    if not person_ids:
-        return {}
-    rows = await session.execute(
-        sa.select(Person.id, Person.display_name, Person.user_id).where(Person.id.in_(person_ids))  # type: ignore[attr-defined]
-    )
-    return {row.id: (row.display_name, row.user_id is not None) for row in rows}
 
 
 async def publicly_findable(

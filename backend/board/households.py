@@ -116,42 +116,47 @@ async def households_of_person(session: AsyncSession, person_id: str) -> list[Ho
     return list(rows)
 
 
-async def households_of_association(session: AsyncSession, association_id: str) -> list[Household]:
-    rows = await session.scalars(
-        sa.select(Household)
-        .where(Household.association_id == association_id)
-        .order_by(Household.address, Household.label, Household.id)
-    )
-    return list(rows)
+_HOUSEHOLD: sa.Table = Household.__table__  # type: ignore[attr-defined]
+_MEMBER: sa.Table = HouseholdMember.__table__  # type: ignore[attr-defined]
 
 
-async def shares_household(session: AsyncSession, person_a: str, person_b: str) -> bool:
-    a = sa.orm.aliased(HouseholdMember)
-    b = sa.orm.aliased(HouseholdMember)
-    found = await session.scalar(
-        sa.select(sa.func.count())
-        .select_from(a)
-        .join(b, a.household_id == b.household_id)
-        .where(a.person_id == person_a, b.person_id == person_b)
+def person_households_subquery(person_id: Any, also_member: Any = None, name: str = "h") -> sa.Subquery:
+    """The households of a person as a subquery another domain joins into one query:
+    <name>_id, <name>_association_id and, with `also_member`, <name>_shared (whether that
+    person is a member of the same household too)."""
+    member = _MEMBER.alias(f"{name}_m")
+    columns: list[Any] = [
+        member.c.household_id.label(f"{name}_id"), _HOUSEHOLD.c.association_id.label(f"{name}_association_id"),
+    ]
+    if also_member is not None:
+        other = _MEMBER.alias(f"{name}_o")
+        columns.append(
+            sa.exists()
+            .where(other.c.household_id == member.c.household_id, other.c.person_id == also_member)
+            .label(f"{name}_shared")
+        )
+    return (
+        sa.select(*columns)
+        .select_from(member.join(_HOUSEHOLD, _HOUSEHOLD.c.id == member.c.household_id))
+        .where(member.c.person_id == person_id)
+        .subquery(name)
     )
-    return bool(found)
+
+
+def members_of_association(association_id: Any) -> sa.Select[Any]:
+    """Every household of an association with each of its members, one row per member (a
+    household without members: one row, member NULL): h_id, h_label, h_address, m_person_id."""
+    return (
+        sa.select(_HOUSEHOLD.c.id.label("h_id"), _HOUSEHOLD.c.label.label("h_label"),
+                  _HOUSEHOLD.c.address.label("h_address"), _MEMBER.c.person_id.label("m_person_id"))
+        .select_from(_HOUSEHOLD.outerjoin(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id))
+        .where(_HOUSEHOLD.c.association_id == association_id)
+    )
 
 
 def can_manage(*, household: Household, actor_id: str, actor_leads: bool, actor_is_member: bool) -> None:
     if not (actor_leads or actor_is_member):
         raise Forbidden("Only a member of the household or a leader of its association can do this")
-
-
-async def memberships(session: AsyncSession, household_ids: list[str]) -> list[tuple[str, str]]:
-    """(household id, person id) for every member of the given households."""
-    if not household_ids:
-        return []
-    rows = await session.execute(
-        sa.select(HouseholdMember.household_id, HouseholdMember.person_id).where(
-            HouseholdMember.household_id.in_(household_ids)  # type: ignore[attr-defined]
-        )
-    )
-    return [(row.household_id, row.person_id) for row in rows]
 
 
 async def move_memberships(session: AsyncSession, *, from_person: str, to_person: str) -> list[str]:

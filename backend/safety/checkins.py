@@ -2,51 +2,69 @@
 
 Each report is kept; the person's current status per incident is recomputed from all of
 their reports by rules.current_status and stored in safety_status for fast reads.
+
+The hot path of a surge (measured in bench/checkin_surge.py, where each database round trip
+costs the server about a millisecond of CPU): a check-in reads everything it needs in one
+query — the incident, the person's status and all their reports, their account, visibility
+choices and households (and which of those the reporter shares), the reporter's person row
+and the shelter — then writes the report and the status in one statement on PostgreSQL
+(INSERT … ON CONFLICT DO NOTHING doubles as the duplicate-id check), two on SQLite. The
+reporter's roles are read once per transaction. The status is written only if it is still
+the version that was read: a report about the same person committed meanwhile by another
+push makes this one NOT_PROCESSED (transient), and the device sends it again, so no report
+is ever left out of the status it was decided from.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from backend.accounts import people
 from backend.accounts import service as accounts
-from backend.board import households
 from backend.core import audience, feed, pubsub
 from backend.core.actions import ActionContext, ActionOutcome
-from backend.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from backend.core.errors import DomainError, Forbidden, NotFound, TransientError, ValidationFailed
 from backend.core.ids import is_uuid
-from backend.safety import geo, incidents, rules, visibility
-from backend.safety.models import CheckIn, SafetyStatus, Shelter
+from backend.safety import checkin_sql, geo, incidents, rules, visibility
+from backend.safety.models import SafetyStatus
 
 MAX_COMMENT = 100  # as on the carriers' disaster message boards
+_ROLES = "otagai.safety.roles"
 
 
 def shelter_topic(shelter_id: str, incident_id: str) -> str:
     return f"shelter-status:{shelter_id}:{incident_id}"
 
 
-async def reporter_role(
-    session: AsyncSession, *, reporter_id: str, subject_id: str, shelter_id: str | None,
-    current_shelter_id: str | None,
+async def _roles(session: AsyncSession, user_id: str) -> frozenset[tuple[str, str]]:
+    """The reporter's roles, read once per transaction (no action grants a role)."""
+    cache: dict[str, frozenset[tuple[str, str]]] = session.info.setdefault(_ROLES, {})
+    if user_id not in cache:
+        cache[user_id] = await accounts.roles_of(session, user_id)
+    return cache[user_id]
+
+
+def _role_of(
+    roles: frozenset[tuple[str, str]], *, shelter_id: str | None, current_shelter_id: str | None,
+    homes: tuple[visibility.Home, ...],
 ) -> str:
-    """How the reporter may report for the subject, or Forbidden."""
-    if reporter_id == subject_id:
-        return "SELF"
-    roles = await accounts.roles_of(session, reporter_id)
+    """How the reporter may report for someone else (SELF is decided before), or Forbidden."""
     if ("WARD_ADMIN", "") in roles:
         return "WARD_ADMIN"
     staffed = {scope for role, scope in roles if role == "SHELTER_STAFF"}
     if staffed & {shelter_id, current_shelter_id}:
         return "SHELTER_STAFF"
-    if await households.shares_household(session, reporter_id, subject_id):
+    if any(home.shared for home in homes):
         return "HOUSEHOLD"
     led = {scope for role, scope in roles if role == "LEADER"}
-    for household in await households.households_of_person(session, subject_id):
-        if household.association_id in led:
-            return "LEADER"
+    if any(home.association_id in led for home in homes):
+        return "LEADER"
     raise Forbidden("You may not report for this person")
 
 
@@ -66,7 +84,7 @@ def _validate(args: Any) -> tuple[str, str, list[str], str]:
     return condition, place, needs, comment
 
 
-def _report(c: CheckIn) -> rules.Report:
+def _report(c: Any) -> rules.Report:
     return rules.Report(
         id=c.id, reporter_id=c.reporter_id, reporter_role=c.reporter_role, condition=c.condition,
         place=c.place, shelter_id=c.shelter_id, needs=tuple(c.needs), reported_at=c.reported_at,
@@ -74,7 +92,7 @@ def _report(c: CheckIn) -> rules.Report:
     )
 
 
-def checkin_data(c: CheckIn) -> dict[str, Any]:
+def checkin_data(c: Any) -> dict[str, Any]:
     return {
         "id": c.id, "incidentId": c.incident_id, "subjectId": c.subject_id,
         "reporterId": c.reporter_id, "reporterRole": c.reporter_role, "condition": c.condition,
@@ -84,7 +102,7 @@ def checkin_data(c: CheckIn) -> dict[str, Any]:
     }
 
 
-def status_data(s: SafetyStatus) -> dict[str, Any]:
+def status_data(s: Any) -> dict[str, Any]:
     return {
         "incidentId": s.incident_id, "personId": s.person_id, "condition": s.condition,
         "place": s.place, "shelterId": s.shelter_id, "needs": list(s.needs),
@@ -93,95 +111,212 @@ def status_data(s: SafetyStatus) -> dict[str, Any]:
     }
 
 
-async def refresh_status(session: AsyncSession, incident_id: str, person_id: str) -> SafetyStatus | None:
-    """Recompute a person's current status from all their reports and publish it."""
-    reports = [
-        _report(c)
-        for c in await session.scalars(
-            sa.select(CheckIn).where(CheckIn.incident_id == incident_id, CheckIn.subject_id == person_id)
-        )
-    ]
+# -- one read: everything a check-in needs ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    incident_open: bool | None  # None: no such incident
+    reporter_found: bool  # the reporter's person row (asked only when reporting for another)
+    shelter_found: bool  # (asked only when a shelter is given)
+    status_version: int | None  # None: no status yet
+    status_shelter_id: str | None
+    reports: tuple[rules.Report, ...]
+    seen: visibility.Visibility
+
+
+async def _snapshot(
+    session: AsyncSession, incident_id: str, person_id: str, *, reporter_id: str | None = None,
+    shelter_id: str | None = None,
+) -> Snapshot:
+    """One round trip: the incident, the person's status and every report, their account,
+    choices and households (rows: reports x households), and the reporter and the shelter."""
+    await session.flush()  # Core reads: make this transaction's ORM writes visible first
+    params = {"incident_id": incident_id, "person_id": person_id}
+    if reporter_id is not None:
+        params["reporter_id"] = reporter_id
+    if shelter_id is not None:
+        params["shelter_id"] = shelter_id
+    statement = checkin_sql.snapshot_statement(reporter_id is not None, shelter_id is not None)
+    rows = (await session.execute(statement, params)).all()
+    reports: dict[str, rules.Report] = {}
+    for row in rows:
+        if row.r_id is not None and row.r_id not in reports:
+            reports[row.r_id] = rules.Report(
+                id=row.r_id, reporter_id=row.r_reporter_id, reporter_role=row.r_reporter_role,
+                condition=row.r_condition, place=row.r_place, shelter_id=row.r_shelter_id,
+                needs=tuple(row.r_needs), reported_at=row.r_reported_at, received_at=row.r_received_at,
+            )
+    first = rows[0]
+    return Snapshot(
+        incident_open=None if first.i_id is None else first.i_closed_at is None,
+        reporter_found=reporter_id is None or first.rp_id is not None,
+        shelter_found=shelter_id is not None and first.sh_id is not None,
+        status_version=first.s_version, status_shelter_id=first.s_shelter_id,
+        reports=tuple(reports.values()), seen=await visibility.decode(session, person_id, rows),
+    )
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+def _dialect(session: AsyncSession) -> str:
+    bind = session.bind
+    assert bind is not None
+    return bind.dialect.name
+
+
+class StatusChanged(TransientError):
+    """Another transaction changed the person's status since it was read: send it again."""
+
+    def __init__(self) -> None:
+        super().__init__("Someone else reported on this person at the same moment; sending again",
+                         retry_after_ms=200)
+
+
+def _decide(incident_id: str, person_id: str, reports: list[rules.Report]) -> dict[str, Any] | None:
     decided = rules.current_status(reports)
     if decided is None:
         return None
-    row = await session.get(SafetyStatus, (incident_id, person_id))
-    before_shelter = row.shelter_id if row is not None else None
     where = decided.place_report
-    values = dict(
-        checkin_id=decided.report.id, condition=decided.report.condition, place=where.place,
-        shelter_id=where.shelter_id, needs=sorted(set(decided.report.needs) | set(where.needs)),
-        reporter_id=decided.report.reporter_id, reported_at=where.reported_at,
-        disputed=decided.disputed,
-        detail=({"contestedBy": decided.contested_by.id} if decided.contested_by else None),
-    )
-    if row is None:
-        row = SafetyStatus(incident_id=incident_id, person_id=person_id, version=1, **values)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-        row.version += 1
-    session.add(row)
-    await session.flush()
+    return {
+        "incident_id": incident_id, "person_id": person_id, "checkin_id": decided.report.id,
+        "condition": decided.report.condition, "place": where.place, "shelter_id": where.shelter_id,
+        "needs": sorted(set(decided.report.needs) | set(where.needs)),
+        "reporter_id": decided.report.reporter_id, "reported_at": where.reported_at,
+        "disputed": decided.disputed,
+        "detail": ({"contestedBy": decided.contested_by.id} if decided.contested_by else None),
+        "version": 1,
+    }
+
+
+def _publish_status(session: AsyncSession, snap: Snapshot, values: dict[str, Any]) -> None:
+    """The stored status on the feed, and a poke for the shelter screens it concerns."""
+    incident_id, person_id = values["incident_id"], values["person_id"]
+    # An ORM copy loaded earlier in this transaction would now be stale.
+    stale = session.identity_map.get(identity_key(SafetyStatus, (incident_id, person_id)))
+    if stale is not None:
+        session.expire(stale)
+    row = SimpleNamespace(**values)
     feed.record_change(
         session, entity_type="SafetyStatus", entity_id=f"{incident_id}:{person_id}",
-        version=row.version, data=status_data(row),
-        audiences=await visibility.status_audiences(session, person_id, row.shelter_id),
+        version=row.version, data=status_data(row), audiences=snap.seen.audiences(row.shelter_id),
     )
-    topics = {shelter_topic(s, incident_id) for s in (before_shelter, row.shelter_id) if s}
+    topics = {shelter_topic(s, incident_id) for s in (snap.status_shelter_id, row.shelter_id) if s}
     pubsub.publish_after_commit(session, topics)
-    return row
+
+
+async def refresh_status(session: AsyncSession, incident_id: str, person_id: str) -> dict[str, Any] | None:
+    """Recompute a person's current status from all their reports, store and publish it."""
+    snap = await _snapshot(session, incident_id, person_id)
+    values = _decide(incident_id, person_id, list(snap.reports))
+    if values is None:
+        return None
+    values["version"] = await _store_status(session, values, snap.status_version)
+    _publish_status(session, snap, values)
+    return values
+
+
+async def _store_status(session: AsyncSession, values: dict[str, Any], expected_version: int | None) -> int:
+    params = {**values, "expected_version": expected_version}
+    version = (await session.execute(checkin_sql.status_upsert(_dialect(session)), params)).scalar_one_or_none()
+    if version is None:
+        raise StatusChanged()
+    return int(version)
+
+
+async def _write(session: AsyncSession, report: dict[str, Any], status: dict[str, Any],
+                 expected_version: int | None) -> int | None:
+    """Store the report and the status; the status's version, or None if the id was used."""
+    dialect = _dialect(session)
+    if dialect != "postgresql":
+        if (await session.execute(checkin_sql.checkin_insert(dialect), report)).first() is None:
+            return None
+        return await _store_status(session, status, expected_version)
+    params = {f"c_{k}": v for k, v in report.items()} | {f"s_{k}": v for k, v in status.items()}
+    row = (await session.execute(checkin_sql.report_and_status(), {**params, "expected_version": expected_version})).one()
+    if row.report_id is None:
+        return None
+    if row.version is None:
+        raise StatusChanged()
+    return int(row.version)
+
+
+async def _exists(session: AsyncSession, checkin_id: str) -> bool:
+    table = checkin_sql.CHECKIN
+    return (await session.execute(sa.select(table.c.id).where(table.c.id == checkin_id))).first() is not None
+
+
+def _duplicate() -> DomainError:
+    return DomainError("A check-in with this id already exists", code="DUPLICATE_ID")
 
 
 async def check_in(session: AsyncSession, ctx: ActionContext, args: Any) -> ActionOutcome:
     condition, place, needs, comment = _validate(args)
-    await incidents.require_open(session, str(args.incident_id))
-    await people.ensure_person_for_user(session, ctx.user_id)
+    incident_id, checkin_id = str(args.incident_id), str(args.id)
     subject_id = str(args.subject_id) if args.subject_id else ctx.user_id
-    subject = await people.get_person(session, subject_id)
-    if subject is None and is_uuid(subject_id) and await accounts.get_user(session, subject_id):
-        subject = await people.ensure_person_for_user(session, subject_id)
-    if subject is None:
-        raise NotFound("No such person")
-    subject_id = subject.id  # a merged duplicate reports on the surviving record
     shelter_id = str(args.shelter_id) if args.shelter_id else None
-    if shelter_id and (not is_uuid(shelter_id) or await session.get(Shelter, shelter_id) is None):
+    ask_shelter = shelter_id if shelter_id and is_uuid(shelter_id) else None
+    snap = await _snapshot(session, incident_id, subject_id, shelter_id=ask_shelter,
+                           reporter_id=None if subject_id == ctx.user_id else ctx.user_id)
+    # The checks, in this order, as they always were.
+    if not snap.incident_open:
+        await incidents.require_open(session, incident_id)  # raises: no such incident, or closed
+    if not snap.reporter_found:
+        await people.ensure_person_for_user(session, ctx.user_id)
+    if not snap.seen.found or snap.seen.merged_into is not None:
+        if subject_id == ctx.user_id:  # the reporter's own person row, made on first need
+            await people.ensure_person_for_user(session, subject_id)
+        subject = await people.get_person(session, subject_id)
+        if subject is None and is_uuid(subject_id) and await accounts.get_user(session, subject_id):
+            subject = await people.ensure_person_for_user(session, subject_id)
+        if subject is None:
+            raise NotFound("No such person")
+        subject_id = subject.id  # a merged duplicate reports on the surviving record
+        snap = await _snapshot(session, incident_id, subject_id, shelter_id=ask_shelter,
+                               reporter_id=None if subject_id == ctx.user_id else ctx.user_id)
+    if shelter_id and not snap.shelter_found:
         raise NotFound("No such shelter")
     if place == "SHELTER" and shelter_id is None:
         raise ValidationFailed("Choose the shelter you are at")
-    if await session.get(CheckIn, str(args.id)) is not None:
-        raise DomainError("A check-in with this id already exists", code="DUPLICATE_ID")
-    current = await session.get(SafetyStatus, (str(args.incident_id), subject_id))
-    role = await reporter_role(
-        session, reporter_id=ctx.user_id, subject_id=subject_id, shelter_id=shelter_id,
-        current_shelter_id=current.shelter_id if current else None,
-    )
-    if condition == "MISSING" and role == "SELF":
-        raise ValidationFailed("MISSING is reported by someone else about a person")
-    if condition == "DECEASED" and role not in rules.RESOLVERS:
-        raise Forbidden("Only shelter staff or ward staff record a death")
     coarse_lat = coarse_lon = exact_lat = exact_lon = None
-    if args.location is not None:
-        lat, lon = float(args.location.lat), float(args.location.lon)
-        if not geo.valid_point(lat, lon):
-            raise ValidationFailed("The location is not a valid latitude and longitude")
-        coarse_lat, coarse_lon = geo.coarse(lat, lon)
-        if (await people.consent_of(session, subject_id)).exact_location:
-            exact_lat, exact_lon = lat, lon
-    checkin = CheckIn(
-        id=str(args.id), incident_id=str(args.incident_id), subject_id=subject_id,
+    try:
+        role = "SELF" if subject_id == ctx.user_id else _role_of(
+            await _roles(session, ctx.user_id), shelter_id=shelter_id,
+            current_shelter_id=snap.status_shelter_id, homes=snap.seen.homes,
+        )
+        if condition == "MISSING" and role == "SELF":
+            raise ValidationFailed("MISSING is reported by someone else about a person")
+        if condition == "DECEASED" and role not in rules.RESOLVERS:
+            raise Forbidden("Only shelter staff or ward staff record a death")
+        if args.location is not None:
+            lat, lon = float(args.location.lat), float(args.location.lon)
+            if not geo.valid_point(lat, lon):
+                raise ValidationFailed("The location is not a valid latitude and longitude")
+            coarse_lat, coarse_lon = geo.coarse(lat, lon)
+            if snap.seen.consent["exact_location"]:
+                exact_lat, exact_lon = lat, lon
+    except DomainError:
+        if await _exists(session, checkin_id):  # a used id is told first, as always
+            raise _duplicate() from None
+        raise
+    checkin = SimpleNamespace(
+        id=checkin_id, incident_id=incident_id, subject_id=subject_id,
         reporter_id=ctx.user_id, reporter_role=role, condition=condition, place=place,
         shelter_id=shelter_id, needs=needs, comment=comment, coarse_lat=coarse_lat,
         coarse_lon=coarse_lon, exact_lat=exact_lat, exact_lon=exact_lon,
         client_time=ctx.client_time, reported_at=ctx.corrected_time,
-        clock_flagged=ctx.clock_flagged, received_at=ctx.received_at,
+        clock_flagged=ctx.clock_flagged, received_at=ctx.received_at, version=1,
     )
-    session.add(checkin)
-    await session.flush()
-    audiences = await visibility.status_audiences(session, subject_id, shelter_id)
+    status = _decide(incident_id, subject_id, [*snap.reports, _report(checkin)])
+    assert status is not None  # there is at least this report
+    version = await _write(session, vars(checkin), status, snap.status_version)
+    if version is None:
+        raise _duplicate()
+    status["version"] = version
+    audiences = snap.seen.audiences(shelter_id)
     audiences.add(audience.user(ctx.user_id))
     feed.record_change(
-        session, entity_type="CheckIn", entity_id=checkin.id, version=1,
+        session, entity_type="CheckIn", entity_id=checkin_id, version=1,
         data=checkin_data(checkin), audiences=audiences,
     )
-    await refresh_status(session, checkin.incident_id, subject_id)
-    return ActionOutcome(entity_type="CheckIn", entity_id=checkin.id, version=1)
+    _publish_status(session, snap, status)
+    return ActionOutcome(entity_type="CheckIn", entity_id=checkin_id, version=1)

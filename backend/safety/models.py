@@ -88,7 +88,9 @@ class CheckIn(SQLModel, table=True):
     """One safety report, append-only: by the person themself or by a proxy."""
 
     __tablename__ = "checkin"
-    __table_args__ = (sa.Index("ix_checkin_incident_subject", "incident_id", "subject_id"),)
+    # Subject first: a person's reports in an incident (every check-in reads them) and in all
+    # incidents (visibility changes, merges); incident-wide reads (export, purge) take it all.
+    __table_args__ = (sa.Index("ix_checkin_subject_incident", "subject_id", "incident_id"),)
 
     id: str = Field(primary_key=True, max_length=64)
     incident_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False))
@@ -119,6 +121,8 @@ class SafetyStatus(SQLModel, table=True):
     __tablename__ = "safety_status"
     __table_args__ = (
         sa.Index("ix_safety_status_incident_shelter", "incident_id", "shelter_id"),
+        # A person's statuses in every incident (re-published when visibility or household changes).
+        sa.Index("ix_safety_status_person", "person_id"),
     )
 
     incident_id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))

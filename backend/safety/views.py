@@ -2,14 +2,22 @@
 
 Both read one row per person from safety_status. Every read of other people's status is
 written to the audit log.
+
+Each view is one query (rows, not ORM objects): the statuses with the people's names and
+visibility choices joined in (accounts supplies that join), and for the roll-call the
+association's households and members (board supplies them) — measured at 100,000 check-ins
+in bench/checkin_surge.py, where loading a shelter's or an association's ~500 people as ORM
+objects in three queries was most of the time.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +55,21 @@ class ShelterView:
     people: list[Present]
 
 
+_STATUS: sa.Table = SafetyStatus.__table__  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _people_at_shelter() -> sa.Select[Any]:
+    stmt = sa.select(
+        _STATUS.c.person_id, _STATUS.c.condition, _STATUS.c.needs, _STATUS.c.reported_at, _STATUS.c.disputed
+    ).where(
+        _STATUS.c.incident_id == sa.bindparam("incident_id"),
+        _STATUS.c.shelter_id == sa.bindparam("shelter_id"),
+        _STATUS.c.place == "SHELTER",
+    )
+    return people.with_people(stmt, _STATUS.c.person_id, consent=("shelter_staff",))
+
+
 async def shelter_view(
     session: AsyncSession, *, actor: Identity, shelter_id: str, incident_id: str, audit: bool = True
 ) -> ShelterView:
@@ -54,27 +77,16 @@ async def shelter_view(
         raise Forbidden("Only this shelter's staff and ward staff see who is here")
     shelter = await shelters.get_shelter(session, shelter_id)
     await incidents.get_incident(session, incident_id)
-    rows = list(
-        await session.scalars(
-            sa.select(SafetyStatus).where(
-                SafetyStatus.incident_id == incident_id, SafetyStatus.shelter_id == shelter_id,
-                SafetyStatus.place == "SHELTER",
-            )
-        )
-    )
-    ids = [r.person_id for r in rows]
-    consents = await people.consents_of(session, ids)
-    names = await people.names_of(session, ids)
+    rows = (await session.execute(_people_at_shelter(), {"incident_id": incident_id, "shelter_id": shelter_id})).all()
     counts: Counter[str] = Counter()
     needs: Counter[str] = Counter()
     present: list[Present] = []
-    for status in rows:
-        counts[status.condition] += 1
-        needs.update(status.needs)
-        if consents[status.person_id].shelter_staff or actor.is_ward_admin:
-            name, has_account = names.get(status.person_id, ("", False))
-            present.append(Present(status.person_id, name, status.condition, list(status.needs),
-                                   status.reported_at, status.disputed, has_account))
+    for row in rows:
+        counts[row.condition] += 1
+        needs.update(row.needs)
+        if row.pc_shelter_staff or actor.is_ward_admin:
+            present.append(Present(row.person_id, row.pp_display_name or "", row.condition, list(row.needs),
+                                   row.reported_at, row.disputed, row.pp_user_id is not None))
     present.sort(key=lambda p: (not p.disputed, p.condition == "SAFE", p.display_name))
     opening = (await shelters.statuses(session, incident_id)).get(shelter_id)
     if audit and present:
@@ -101,6 +113,17 @@ class RollCallEntry:
     members: int
 
 
+@functools.cache
+def _roll_call_rows() -> sa.Select[Any]:
+    homes = households.members_of_association(sa.bindparam("association_id")).subquery("homes")
+    condition = (
+        sa.select(_STATUS.c.condition)
+        .where(_STATUS.c.incident_id == sa.bindparam("incident_id"), _STATUS.c.person_id == homes.c.m_person_id)
+        .scalar_subquery()
+    )
+    return sa.select(homes, condition.label("condition"), *people.consent_columns(homes.c.m_person_id, ("leaders",)))
+
+
 async def roll_call(
     session: AsyncSession, *, actor: Identity, association_id: str, incident_id: str
 ) -> list[RollCallEntry]:
@@ -110,32 +133,25 @@ async def roll_call(
     if not (actor.is_ward_admin or actor.has_role("LEADER", association_id)):
         raise Forbidden("Only this association's leaders and ward staff see its roll-call")
     await incidents.get_incident(session, incident_id)
-    homes = sorted(
-        await households.households_of_association(session, association_id),
-        key=lambda h: (street_order(h.address), h.label, h.id),
-    )
-    members = await households.memberships(session, [h.id for h in homes])
-    person_ids = sorted({person_id for _, person_id in members})
-    statuses = {
-        s.person_id: s
-        for s in await session.scalars(
-            sa.select(SafetyStatus).where(
-                SafetyStatus.incident_id == incident_id,
-                SafetyStatus.person_id.in_(person_ids),  # type: ignore[attr-defined]
-            )
-        )
-    }
-    consents = await people.consents_of(session, person_ids)
-    by_home: dict[str, list[str]] = {}
-    for household_id, person_id in members:
-        by_home.setdefault(household_id, []).append(person_id)
-    entries = []
-    for home in homes:
-        known = [statuses[p] for p in by_home.get(home.id, []) if p in statuses]
-        visible = [s for s in known if consents[s.person_id].leaders or actor.is_ward_admin]
-        worst = _most_urgent([s.condition for s in visible])
-        entries.append(RollCallEntry(home.id, home.label, home.address, bool(known), worst,
-                                     len(by_home.get(home.id, []))))
+    rows = (await session.execute(_roll_call_rows(), {"association_id": association_id, "incident_id": incident_id})).all()
+    homes: dict[str, tuple[str, str]] = {}
+    members: Counter[str] = Counter()
+    known: dict[str, list[str]] = {}  # household → conditions of members who have a status
+    visible: dict[str, list[str]] = {}  # … of those who let leaders see it
+    for row in rows:
+        homes.setdefault(row.h_id, (row.h_label, row.h_address))
+        if row.m_person_id is None:
+            continue
+        members[row.h_id] += 1
+        if row.condition is not None:
+            known.setdefault(row.h_id, []).append(row.condition)
+            if row.pc_leaders or actor.is_ward_admin:
+                visible.setdefault(row.h_id, []).append(row.condition)
+    order = sorted(homes, key=lambda h: (street_order(homes[h][1]), homes[h][0], h))
+    entries = [
+        RollCallEntry(h, homes[h][0], homes[h][1], h in known, _most_urgent(visible.get(h, [])), members[h])
+        for h in order
+    ]
     await accounts.audit(
         session, actor_id=actor.user_id, action="safety.read.rollcall", subject_type="Association",
         subject_id=association_id, detail={"incidentId": incident_id},
@@ -143,6 +159,7 @@ async def roll_call(
     return entries
 
 
+@functools.lru_cache(maxsize=65536)  # pure; a leader's screen asks for the same streets again
 def street_order(address: str) -> tuple[tuple[int, object], ...]:
     """駒込3-1-2 before 駒込3-1-10: digits compare as numbers, the rest as text."""
     parts = re.findall(r"\d+|\D+", address)

@@ -1,0 +1,99 @@
+"""The statements of the check-in hot path (checkins.py), built once and reused: building and
+compiling them cost about as much CPU as running them (bench/checkin_surge.py)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from backend.accounts import people
+from backend.safety import visibility
+from backend.safety.models import CheckIn, Incident, SafetyStatus, Shelter
+
+CHECKIN: sa.Table = CheckIn.__table__  # type: ignore[attr-defined]
+_STATUS: sa.Table = SafetyStatus.__table__  # type: ignore[attr-defined]
+_INCIDENT: sa.Table = Incident.__table__  # type: ignore[attr-defined]
+_SHELTER: sa.Table = Shelter.__table__  # type: ignore[attr-defined]
+# A report's columns, read as r_<name> (rules.Report); a status's values beside its key and version.
+REPORT = ("id", "reporter_id", "reporter_role", "condition", "place", "shelter_id", "needs",
+          "reported_at", "received_at")
+STATUS_VALUES = ("checkin_id", "condition", "place", "shelter_id", "needs", "reporter_id",
+                 "reported_at", "disputed", "detail")
+
+
+@functools.cache
+def snapshot_statement(with_reporter: bool, with_shelter: bool) -> sa.Select[Any]:
+    """Everything a check-in reads, one row per (report x household), at least one row:
+    i_* the incident, s_* the person's status, r_* each report, p_*/c_*/h_* the person's
+    account, choices and households (visibility.parts), rp_id the reporter's person row and
+    sh_id the shelter. Parameters: incident_id, person_id, reporter_id, shelter_id."""
+    incident: Any = sa.bindparam("incident_id")
+    person: Any = sa.bindparam("person_id")
+    reporter: Any = sa.bindparam("reporter_id") if with_reporter else None
+    parts = [
+        sa.select(_INCIDENT.c.id.label("i_id"), _INCIDENT.c.closed_at.label("i_closed_at"))
+        .where(_INCIDENT.c.id == incident).subquery("i"),
+        sa.select(_STATUS.c.version.label("s_version"), _STATUS.c.shelter_id.label("s_shelter_id"))
+        .where(_STATUS.c.incident_id == incident, _STATUS.c.person_id == person).subquery("s"),
+        sa.select(*(CHECKIN.c[name].label(f"r_{name}") for name in REPORT))
+        .where(CHECKIN.c.incident_id == incident, CHECKIN.c.subject_id == person).subquery("r"),
+        *visibility.parts(person, reporter),
+    ]
+    if with_reporter:
+        parts.append(people.person_subquery(reporter, name="rp"))
+    if with_shelter:
+        shelter: Any = sa.bindparam("shelter_id")
+        parts.append(sa.select(_SHELTER.c.id.label("sh_id")).where(_SHELTER.c.id == shelter).subquery("sh"))
+    return visibility.outer_join_all(parts)
+
+
+def _insert(dialect: str) -> Any:
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+@functools.cache
+def checkin_insert(dialect: str) -> Any:
+    """SQLite: the report, unless its id exists (then nothing: the id was used before)."""
+    return _insert(dialect)(CHECKIN).on_conflict_do_nothing(index_elements=["id"]).returning(CHECKIN.c.id)
+
+
+def _upsert(stmt: Any) -> Any:
+    """Insert at version 1, or replace the values and bump the version — only if the row is
+    still at the version the caller read (`expected_version`; NULL: there was no row)."""
+    changes: dict[str, Any] = {name: stmt.excluded[name] for name in STATUS_VALUES}
+    changes["version"] = _STATUS.c.version + 1
+    return stmt.on_conflict_do_update(
+        index_elements=["incident_id", "person_id"], set_=changes,
+        where=_STATUS.c.version == sa.bindparam("expected_version", type_=sa.Integer),
+    ).returning(_STATUS.c.version)
+
+
+@functools.cache
+def status_upsert(dialect: str) -> Any:
+    return _upsert(_insert(dialect)(_STATUS))
+
+
+@functools.cache
+def report_and_status() -> Any:
+    """PostgreSQL: the report and the new status in one statement (one round trip). The status
+    is written only if the report was (a used id writes nothing; the caller says DUPLICATE_ID)."""
+    report = (
+        pg_insert(CHECKIN)
+        .values({c.name: sa.bindparam(f"c_{c.name}", type_=c.type) for c in CHECKIN.c})
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(CHECKIN.c.id)
+        .cte("report")
+    )
+    names = [c.name for c in _STATUS.c]
+    source = sa.select(*(sa.bindparam(f"s_{c.name}", type_=c.type) for c in _STATUS.c)).where(
+        sa.exists(sa.select(report.c.id))
+    )
+    status = _upsert(pg_insert(_STATUS).from_select(names, source)).cte("status")
+    return sa.select(
+        sa.select(report.c.id).scalar_subquery().label("report_id"),
+        sa.select(status.c.version).scalar_subquery().label("version"),
+    )

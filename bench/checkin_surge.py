@@ -1,0 +1,824 @@
+"""Benchmark: a check-in surge (安否確認) from a whole ward, then the staff and leader views.
+
+A ward of `--residents` people (100,000) in households of 1–5, spread over `--associations`
+neighbourhood associations (200), with `--shelters` shelters (50, the first rows of a real
+open-data file imported with the shelter importer). Every resident has an account and a
+phone. Accounts, people, households, memberships, roles and tokens are written straight into
+the database in bulk (registration hashes passwords with argon2 on purpose, far too slowly
+for 100,000 people); the incident is opened with `otagai incident open --drill`.
+
+Then a real `otagai serve` process on 127.0.0.1 takes the surge, as the PWA outbox sends it:
+
+1. Wave 1: in each household either nobody answers (`--silent-share`, the roll-call's
+   unanswered), or one member's phone reports for the whole household (`--proxy-share`: its
+   own check-in plus proxy check-ins for the others, role HOUSEHOLD), or every member
+   reports from their own phone. A phone's queue is pushed in batches of up to 100.
+2. Wave 2: follow-ups until `--checkins` (default: one per resident) are in: people who
+   already have a status report again (moved to a shelter, or "I'm okay" after a household
+   member reported them hurt — a SAFE from another reporter that does not clear the help
+   report: disputed).
+
+`--concurrency` phones push at once; while they do, one shelter-staff and one leader screen
+poll shelterStatus and rollCall. After the surge, every shelter's shelterStatus (as its staff)
+and every association's rollCall (as its leader) is queried `--query-rounds` times, one at a
+time: p50/p95 latency at 100,000 check-ins.
+
+Printed and written to docs/BENCHMARKS.md (with --write-docs): applied check-ins/s, pushes/s,
+batch latency, the two queries' latency (after and during the surge), the server's peak RSS
+(its process tree, sampled from /proc every 50 ms), CPU seconds per 1,000 check-ins of the
+server, PostgreSQL and the load generator, the machine, the command and the load average.
+
+Checked at the end: every check-in answered APPLIED exactly once and stored once, one status
+per reported person, shelter occupancy summed over shelters equals the statuses at shelters,
+and the roll-call's unanswered households are exactly the silent ones.
+
+Run:  .venv/bin/python bench/checkin_surge.py --database both --write-docs
+Quick: .venv/bin/python bench/checkin_surge.py --residents 5000 --associations 20 --shelters 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import random
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from backend.accounts.models import AuthToken, Person, SafetyConsent, User, UserRole
+from backend.accounts.people import fold_name
+from backend.board.associations import match_name
+from backend.board.models import Association, AssociationMember, Household, HouseholdMember
+from backend.core.db import Database, driver_url
+from bench.harness import (
+    OPS,
+    Device,
+    PushStats,
+    RssSampler,
+    Server,
+    create_database,
+    drain,
+    drop_database,
+    envelope,
+    gql,
+    loadavg,
+    machine_line,
+    own_cpu_s,
+    percentile,
+    postgres_cpu_s,
+    tree_cpu_s,
+    tree_rss_kb,
+    write_docs,
+)
+
+SHELTER_STATUS = (OPS / "safety" / "ShelterStatus.graphql").read_text()
+ROLL_CALL = (OPS / "safety" / "RollCall.graphql").read_text()
+DEFAULT_SHELTERS_FILE = Path("/work/shared/data/open-data/tokyo_130001_evacuation_area.csv")
+TARGETS = {"pg_checkins_per_s": 2000.0, "p95_ms": 100.0}
+SURNAMES = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
+            "吉田", "山田", "佐々木", "山口", "松本", "井上", "木村", "林", "斎藤", "清水")
+GIVEN = ("花子", "太郎", "陽菜", "蓮", "結衣", "大翔", "美咲", "翔太", "さくら", "健一", "Anh", "Maria")
+HOUSEHOLD_SIZES = ((1, 35), (2, 28), (3, 18), (4, 14), (5, 5))  # weights, roughly a Tokyo ward
+NEEDS = ("MEDICAL", "MOBILITY", "MEDICATION", "FOOD", "WATER", "BABY_SUPPLIES", "LANGUAGE", "OTHER")
+
+
+# -- the ward --------------------------------------------------------------------------------
+
+@dataclass
+class Resident:
+    id: str
+    token: str
+    name: str
+    household: int
+
+
+@dataclass
+class Home:
+    id: str
+    association: int
+    label: str
+    address: str
+    members: list[int] = field(default_factory=list)  # resident indexes
+
+
+@dataclass
+class Ward:
+    associations: list[str]
+    residents: list[Resident]
+    homes: list[Home]
+    leaders: dict[int, list[int]]  # association index → resident indexes
+    staff: dict[int, list[int]]  # shelter index → resident indexes
+    consents: dict[int, dict[str, bool]]  # resident index → consent row
+
+
+def build_ward(args: argparse.Namespace, rng: random.Random) -> Ward:
+    associations = [str(uuid.uuid4()) for _ in range(args.associations)]
+    residents: list[Resident] = []
+    homes: list[Home] = []
+    sizes, weights = zip(*HOUSEHOLD_SIZES, strict=True)
+    while len(residents) < args.residents:
+        size = min(rng.choices(sizes, weights)[0], args.residents - len(residents))
+        index = len(homes)
+        association = index % args.associations
+        surname = rng.choice(SURNAMES)
+        home = Home(str(uuid.uuid4()), association, f"{surname}家",
+                    f"駒込{association % 7 + 1}-{index // args.associations % 30 + 1}-{rng.randint(1, 40)}")
+        for _ in range(size):
+            home.members.append(len(residents))
+            residents.append(Resident(str(uuid.uuid4()), "otg_bench_" + uuid.uuid4().hex,
+                                      f"{surname} {rng.choice(GIVEN)}", index))
+        homes.append(home)
+    by_association: dict[int, list[int]] = {}
+    for home in homes:
+        by_association.setdefault(home.association, []).extend(home.members)
+    leaders = {a: members[:2] for a, members in by_association.items()}
+    staff: dict[int, list[int]] = {}
+    for s in range(args.shelters):
+        # Two residents of an association this shelter serves (not its leaders).
+        members = by_association.get(s % args.associations, [])
+        staff[s] = members[2 + 2 * (s // args.associations):4 + 2 * (s // args.associations)] or members[:2]
+    consents = {}
+    for i in range(len(residents)):
+        if rng.random() < 0.15:  # some residents chose their own visibility
+            consents[i] = {"household": rng.random() > 0.05, "leaders": rng.random() > 0.2,
+                           "shelter_staff": rng.random() > 0.2, "public_search": rng.random() < 0.3,
+                           "exact_location": rng.random() < 0.3}
+    return Ward(associations, residents, homes, leaders, staff, consents)
+
+
+def seed(url: str, ward: Ward, shelter_ids: list[str]) -> dict[str, float]:
+    """Accounts, people, associations, households, roles and tokens in bulk (Core inserts)."""
+    now = datetime.now(UTC)
+    later = now + timedelta(days=365)
+    engine = sa.create_engine(driver_url(url, sync=True), poolclass=sa.pool.NullPool)
+    timings: dict[str, float] = {}
+
+    def insert(model: Any, rows: list[dict[str, Any]]) -> None:
+        started = time.perf_counter()
+        table: sa.Table = model.__table__
+        with engine.begin() as conn:
+            for at in range(0, len(rows), 5000):
+                conn.execute(table.insert(), rows[at:at + 5000])
+        timings[table.name] = time.perf_counter() - started
+
+    insert(Association, [
+        {"id": a, "name": f"ベンチ町会{i:03d}", "match_name": match_name(f"ベンチ町会{i:03d}"),
+         "area_geojson": None, "version": 1, "created_at": now}
+        for i, a in enumerate(ward.associations)])
+    insert(User, [
+        {"id": r.id, "email": f"r{i}@bench.example", "password_hash": "!bench-seeded-no-login",
+         "display_name": r.name, "locale": "ja", "languages": [], "version": 1, "created_at": now}
+        for i, r in enumerate(ward.residents)])
+    insert(Person, [
+        {"id": r.id, "user_id": r.id, "display_name": r.name, "search_name": fold_name(r.name),
+         "search_kana": None, "birth_year": None, "phone_digits": None, "created_by": r.id,
+         "merged_into": None, "version": 1, "created_at": now}
+        for r in ward.residents])
+    insert(AuthToken, [
+        {"token_hash": hashlib.sha256(r.token.encode()).hexdigest(), "user_id": r.id, "created_at": now,
+         "expires_at": later, "last_used_at": now, "revoked_at": None}
+        for r in ward.residents])
+    insert(SafetyConsent, [
+        {"person_id": ward.residents[i].id, **flags, "version": 1} for i, flags in ward.consents.items()])
+    insert(Household, [
+        {"id": h.id, "association_id": ward.associations[h.association], "label": h.label,
+         "address": h.address, "group_name": f"{h.association % 9 + 1}班", "version": 1,
+         "created_by": None, "created_at": now}
+        for h in ward.homes])
+    insert(HouseholdMember, [
+        {"household_id": h.id, "person_id": ward.residents[m].id} for h in ward.homes for m in h.members])
+    insert(AssociationMember, [
+        {"association_id": ward.associations[h.association], "user_id": ward.residents[m].id, "joined_at": now}
+        for h in ward.homes for m in h.members])
+    roles = [
+        {"id": str(uuid.uuid4()), "user_id": ward.residents[r].id, "role": "LEADER",
+         "scope_id": ward.associations[a], "granted_by": None, "created_at": now}
+        for a, rs in ward.leaders.items() for r in rs]
+    roles += [
+        {"id": str(uuid.uuid4()), "user_id": ward.residents[r].id, "role": "SHELTER_STAFF",
+         "scope_id": shelter_ids[s], "granted_by": None, "created_at": now}
+        for s, rs in ward.staff.items() for r in rs]
+    insert(UserRole, roles)
+    if url.startswith("postgresql"):
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    return timings
+
+
+async def import_shelters(url: str, path: Path, count: int) -> list[tuple[str, float, float]]:
+    """The first `count` rows of a real open-data file, through the shelter importer."""
+    from backend.api.wiring import wire
+    from backend.safety import shelters
+    from backend.safety.importer.parse import parse_file
+
+    wire()
+    records = parse_file(path).records[:count]
+    if len(records) < count:
+        raise SystemExit(f"{path} has only {len(records)} shelters")
+    db = Database(url)
+    try:
+        async with db.unit_of_work() as uow:
+            counts = await shelters.import_records(uow.session, records)
+            await uow.commit()
+    finally:
+        await db.dispose()
+    return [(sid, r.lat, r.lon) for sid, r in zip(counts.ids, records, strict=True)]
+
+
+def open_incident(url: str) -> str:
+    """Through the command line, as ward staff would for a drill."""
+    out = subprocess.run(
+        [sys.executable, "-m", "backend.api.cli", "incident", "open", "--name", "ベンチ訓練 安否確認", "--drill"],
+        cwd=ROOT, env={"OTAGAI_DATABASE_URL": url, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+# -- the surge -------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    wave1: list[tuple[int, list[dict[str, Any]]]]  # (reporting resident, check-in args)
+    wave2: list[tuple[int, list[dict[str, Any]]]]
+    wave3: list[tuple[int, list[dict[str, Any]]]]  # leaders knocking on the silent households' doors
+    silent_homes: set[int]
+    reported: set[int]
+
+
+def _checkin(rng: random.Random, incident: str, shelters: list[tuple[str, float, float]],
+             place: str, shelter: int | None, subject: str | None, proxy: bool) -> dict[str, Any]:
+    roll = rng.random()
+    if proxy:
+        condition = "SAFE" if roll < 0.78 else "NEED_HELP" if roll < 0.88 else "INJURED" if roll < 0.95 else "MISSING"
+    else:
+        condition = "SAFE" if roll < 0.86 else "NEED_HELP" if roll < 0.95 else "INJURED"
+    args: dict[str, Any] = {"id": str(uuid.uuid4()), "incidentId": incident, "condition": condition, "place": place}
+    if subject:
+        args["subjectId"] = subject
+    if shelter is not None:
+        args["shelterId"] = shelters[shelter][0]
+    if condition != "SAFE" or rng.random() < 0.15:
+        args["needs"] = rng.sample(NEEDS, rng.randint(1, 2))
+    if rng.random() < 0.2:
+        args["comment"] = rng.choice(("家族全員無事", "薬が足りません", "足をけがしました", "ペットと一緒です", "We are fine"))
+    if rng.random() < 0.3:
+        _, lat, lon = shelters[shelter] if shelter is not None else rng.choice(shelters)
+        args["location"] = {"lat": round(lat + rng.uniform(-0.003, 0.003), 6),
+                            "lon": round(lon + rng.uniform(-0.003, 0.003), 6)}
+    return args
+
+
+def plan_surge(args: argparse.Namespace, ward: Ward, incident: str,
+               shelters: list[tuple[str, float, float]], rng: random.Random) -> Plan:
+    wave1: list[tuple[int, list[dict[str, Any]]]] = []
+    silent: set[int] = set()
+    reported: set[int] = set()
+    for index, home in enumerate(ward.homes):
+        if rng.random() < args.silent_share:
+            silent.add(index)
+            continue
+        roll = rng.random()
+        place = "HOME" if roll < 0.6 else "SHELTER" if roll < 0.9 else "ELSEWHERE"
+        designated = home.association % len(shelters)
+        shelter = None
+        if place == "SHELTER":
+            shelter = designated if rng.random() < 0.9 else rng.randrange(len(shelters))
+        if len(home.members) > 1 and rng.random() < args.proxy_share:
+            head, *others = home.members
+            queue = [_checkin(rng, incident, shelters, place, shelter, None, False)]
+            queue += [_checkin(rng, incident, shelters, place, shelter, ward.residents[m].id, True) for m in others]
+            wave1.append((head, queue))
+        else:
+            for m in home.members:
+                wave1.append((m, [_checkin(rng, incident, shelters, place, shelter, None, False)]))
+        reported.update(home.members)
+    rng.shuffle(wave1)
+    total1 = sum(len(q) for _, q in wave1)
+    wave2: list[tuple[int, list[dict[str, Any]]]] = []
+    candidates = sorted(reported)
+    for _ in range(max(0, args.checkins - total1)):
+        who = rng.choice(candidates)
+        home = ward.homes[ward.residents[who].household]
+        if rng.random() < 0.5:  # evacuated to the shelter after all
+            shelter = home.association % len(shelters)
+            wave2.append((who, [_checkin(rng, incident, shelters, "SHELTER", shelter, None, False)]))
+        else:  # "I'm okay", where they are
+            item = _checkin(rng, incident, shelters, "UNKNOWN", None, None, False)
+            item.update(condition="SAFE")
+            item.pop("needs", None)
+            wave2.append((who, [item]))
+    # Wave 3, after the queries: each association's leader goes door to door to the households
+    # the roll-call shows unanswered and reports for every member from one phone (role LEADER).
+    knocks: dict[int, list[dict[str, Any]]] = {}
+    for index in sorted(silent):
+        home = ward.homes[index]
+        leader = ward.leaders[home.association][0]
+        for m in home.members:
+            roll = rng.random()
+            condition = "SAFE" if roll < 0.7 else "NEED_HELP" if roll < 0.85 else "MISSING"
+            item = _checkin(rng, incident, shelters, "HOME" if condition != "MISSING" else "UNKNOWN",
+                            None, ward.residents[m].id, True)
+            item.update(condition=condition)
+            item.pop("location", None)
+            if m == leader:  # the leader's own household was silent: they report for themselves too
+                item.update(condition="SAFE", place="HOME")
+                item.pop("subjectId")
+            knocks.setdefault(leader, []).append(item)
+    wave3 = list(knocks.items()) if args.door_knock else []
+    return Plan(wave1, wave2, wave3, silent, reported)
+
+
+@dataclass
+class Screens:
+    """Staff and leader screens polling while the surge runs."""
+
+    shelter_ms: list[float] = field(default_factory=list)
+    rollcall_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def query(http: httpx.AsyncClient, document: str, variables: dict[str, Any], token: str) -> tuple[float, dict[str, Any]]:
+    started = time.perf_counter()
+    response = await gql(http, document, variables, token)
+    elapsed = time.perf_counter() - started
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"query failed: HTTP {response.status_code} {str(body)[:300]}")
+    return elapsed, body["data"]
+
+
+async def poll_screens(http: httpx.AsyncClient, ward: Ward, shelter_ids: list[str], incident: str,
+                       screens: Screens, stop: asyncio.Event, every: float, rng: random.Random) -> None:
+    while not stop.is_set():
+        s = rng.randrange(len(shelter_ids))
+        a = rng.randrange(len(ward.associations))
+        try:
+            ms, _ = await query(http, SHELTER_STATUS, {"shelterId": shelter_ids[s], "incidentId": incident},
+                                ward.residents[ward.staff[s][0]].token)
+            screens.shelter_ms.append(ms * 1000)
+            ms, _ = await query(http, ROLL_CALL, {"associationId": ward.associations[a], "incidentId": incident},
+                                ward.residents[ward.leaders[a][0]].token)
+            screens.rollcall_ms.append(ms * 1000)
+        except (RuntimeError, httpx.HTTPError) as exc:
+            screens.errors.append(str(exc)[:200])
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            pass
+
+
+async def run_wave(http: httpx.AsyncClient, plan: list[tuple[int, list[dict[str, Any]]]], ward: Ward,
+                   devices: dict[int, Device], concurrency: int, stats: PushStats, label: str) -> float:
+    """Each phone pushes its queue (envelopes stamped when the phone sends them)."""
+    work = []
+    for who, queue in plan:
+        device = devices.setdefault(who, Device(ward.residents[who].token, ward.residents[who].id))
+        start = device.last_processed_seq + 1
+        device.last_processed_seq += len(queue)  # the next wave continues this device's seq
+        work.append((device, start, queue))
+    pending = asyncio.Queue[tuple[Device, int, list[dict[str, Any]]]]()
+    for item in work:
+        pending.put_nowait(item)
+    stats.sent_actions += sum(len(q) for _, _, q in work)
+    started = time.perf_counter()
+    done_before = stats.applied
+
+    async def phone() -> None:
+        while not pending.empty():
+            device, first_seq, queue = pending.get_nowait()
+            envelopes = [envelope(first_seq + i, "checkIn", args) for i, args in enumerate(queue)]
+            await drain(http, device, envelopes, stats, keep_results=False)
+
+    async def progress() -> None:
+        while True:
+            await asyncio.sleep(10)
+            elapsed = time.perf_counter() - started
+            done = stats.applied - done_before
+            print(f"  {label}: {done:,} check-ins applied in {elapsed:.0f} s ({done / elapsed:,.0f}/s), "
+                  f"load {loadavg()}", flush=True)
+
+    reporter = asyncio.create_task(progress())
+    try:
+        await asyncio.gather(*(phone() for _ in range(max(1, min(concurrency, len(work))))))
+    finally:
+        reporter.cancel()
+    return time.perf_counter() - started
+
+
+async def query_rounds(http: httpx.AsyncClient, ward: Ward, shelter_ids: list[str], incident: str,
+                       rounds: int) -> tuple[list[float], list[float], dict[str, Any]]:
+    """Every shelter's status (as its staff) and every association's roll-call (as its leader),
+    one query at a time; the first round's answers are kept for the checks."""
+    shelter_ms: list[float] = []
+    rollcall_ms: list[float] = []
+    first: dict[str, Any] = {"occupancy": 0, "people": 0, "unanswered": 0, "households": 0}
+    for round_ in range(rounds):
+        for s, sid in enumerate(shelter_ids):
+            ms, data = await query(http, SHELTER_STATUS, {"shelterId": sid, "incidentId": incident},
+                                   ward.residents[ward.staff[s][0]].token)
+            shelter_ms.append(ms * 1000)
+            if round_ == 0:
+                first["occupancy"] += data["shelterStatus"]["occupancy"]
+                first["people"] = max(first["people"], len(data["shelterStatus"]["people"]))
+        for a, aid in enumerate(ward.associations):
+            ms, data = await query(http, ROLL_CALL, {"associationId": aid, "incidentId": incident},
+                                   ward.residents[ward.leaders[a][0]].token)
+            rollcall_ms.append(ms * 1000)
+            if round_ == 0:
+                first["unanswered"] += data["rollCall"]["unansweredCount"]
+                first["households"] = max(first["households"], len(data["rollCall"]["households"]))
+    return shelter_ms, rollcall_ms, first
+
+
+def verify(url: str, plan: Plan, ward_ids: list[str], stats: PushStats, knock: PushStats,
+           checks: dict[str, Any]) -> list[str]:
+    engine = sa.create_engine(driver_url(url, sync=True), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            checkins = conn.execute(sa.text("SELECT count(*) FROM checkin")).scalar_one()
+            distinct_ids = conn.execute(sa.text("SELECT count(DISTINCT id) FROM checkin")).scalar_one()
+            statuses = conn.execute(sa.text("SELECT count(*) FROM safety_status")).scalar_one()
+            at_shelters = conn.execute(sa.text(
+                "SELECT count(*) FROM safety_status WHERE place = 'SHELTER' AND shelter_id IS NOT NULL")).scalar_one()
+            disputed = conn.execute(sa.text("SELECT count(*) FROM safety_status WHERE disputed")).scalar_one()
+            log = dict(conn.execute(sa.text(
+                "SELECT status, count(*) FROM sync_mutation WHERE action = 'checkIn' GROUP BY status")).all())
+    finally:
+        engine.dispose()
+    checks["disputed"] = disputed
+    checks["statuses"] = statuses
+    sent = stats.sent_actions + knock.sent_actions
+    problems = []
+    for name, part in (("surge", stats), ("door-knock", knock)):
+        if part.applied != part.sent_actions or part.other:
+            problems.append(f"{name}: {part.applied} of {part.sent_actions} APPLIED; others {part.other} {part.codes}")
+    if checkins != sent or distinct_ids != sent:
+        problems.append(f"{checkins} check-ins stored ({distinct_ids} distinct), {sent} sent")
+    if log.get("APPLIED", 0) != sent or sum(log.values()) != sent:
+        problems.append(f"mutation log {log}, expected {sent} APPLIED")
+    knocked = {item.get("subjectId") or ward_ids[who] for who, queue in plan.wave3 for item in queue}
+    people = {ward_ids[i] for i in plan.reported} | knocked
+    if statuses != len(people):
+        problems.append(f"{statuses} statuses for {len(people)} reported people")
+    if checks["occupancy"] != at_shelters:
+        problems.append(f"shelterStatus occupancy sums to {checks['occupancy']}, {at_shelters} statuses at shelters")
+    if checks["unanswered"] != len(plan.silent_homes):
+        problems.append(f"rollCall: {checks['unanswered']} unanswered, {len(plan.silent_homes)} silent households")
+    return problems
+
+
+def sized(args: argparse.Namespace, kind: str) -> argparse.Namespace:
+    """The sizes for one database: SQLite's scaled by --sqlite-scale (same people per association
+    and per shelter when the three counts scale alike)."""
+    scale = args.sqlite_scale if kind == "sqlite" else 1.0
+    out = argparse.Namespace(**vars(args))
+    for name in ("residents", "associations", "shelters", "checkins"):
+        setattr(out, name, max(1, round(getattr(args, name) * scale)))
+    return out
+
+
+async def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    args = sized(args, kind)
+    rng = random.Random(args.seed)
+    workdir = Path(tempfile.mkdtemp(prefix=f"otagai-surge-{kind}-"))
+    url = create_database(kind, workdir, args.pg_socket)
+    server = Server(url, workdir, args.workers)
+    sampler: RssSampler | None = None
+    finished = False
+    try:
+        started = time.perf_counter()
+        shelters = await import_shelters(url, args.shelter_file, args.shelters)
+        shelter_ids = [s for s, _, _ in shelters]
+        ward = build_ward(args, rng)
+        seed_timings = seed(url, ward, shelter_ids)
+        incident = open_incident(url)
+        plan = plan_surge(args, ward, incident, shelters, rng)
+        setup_s = time.perf_counter() - started
+        print(f"[{kind}] seeded {len(ward.residents):,} residents, {len(ward.homes):,} households, "
+              f"{len(ward.associations)} associations, {len(shelter_ids)} shelters in {setup_s:.0f} s; "
+              f"plan: {sum(len(q) for _, q in plan.wave1):,} + {sum(len(q) for _, q in plan.wave2):,} check-ins "
+              f"from {len(plan.wave1):,} + {len(plan.wave2):,} phone queues", flush=True)
+        server.start()
+        print(f"[{kind}] server pid {server.pid} on {server.base}", flush=True)
+        sampler = RssSampler(server.pid)
+        sampler.start()
+        await asyncio.sleep(0.3)
+        idle_kb = tree_rss_kb(server.pid)
+        size = args.concurrency + 4
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        devices: dict[int, Device] = {}
+        async with httpx.AsyncClient(base_url=server.base, timeout=300, limits=limits) as http:
+            # Warm up: parser and validation caches, the connection pool; one query of each.
+            sampler.phase = "warmup"
+            await query_rounds(http, Ward(ward.associations[:1], ward.residents, ward.homes, ward.leaders,
+                                          {0: ward.staff[0]}, {}), shelter_ids[:1], incident, 1)
+
+            sampler.phase = "surge"
+            stats = PushStats()
+            screens = Screens()
+            stop = asyncio.Event()
+            poller = asyncio.create_task(poll_screens(http, ward, shelter_ids, incident, screens, stop,
+                                                      args.poll_every, random.Random(args.seed + 1)))
+            load_before = loadavg()
+            cpu0 = (tree_cpu_s(server.pid), postgres_cpu_s(), own_cpu_s())
+            wall1 = await run_wave(http, plan.wave1, ward, devices, args.concurrency, stats, "wave 1")
+            applied1, batches1 = stats.applied, stats.batches
+            wall2 = await run_wave(http, plan.wave2, ward, devices, args.concurrency, stats, "wave 2")
+            cpu1 = (tree_cpu_s(server.pid), postgres_cpu_s(), own_cpu_s())
+            load_after = loadavg()
+            stop.set()
+            await poller
+
+            sampler.phase = "queries"
+            load_queries = loadavg()
+            shelter_ms, rollcall_ms, checks = await query_rounds(http, ward, shelter_ids, incident, args.query_rounds)
+
+            # Door-knocking: large batches from few phones (what one check-in costs without
+            # the per-push overhead of a resident's one or two).
+            sampler.phase = "door-knock"
+            knock = PushStats()
+            cpu2 = tree_cpu_s(server.pid)
+            wall3 = await run_wave(http, plan.wave3, ward, devices, args.concurrency, knock, "door-knock")
+            cpu3 = tree_cpu_s(server.pid)
+            sampler.phase = "end"
+        problems = verify(url, plan, [r.id for r in ward.residents], stats, knock, checks)
+        problems += [f"screen query failed: {e}" for e in screens.errors[:3]]
+        finished = True
+    finally:
+        if sampler is not None:
+            sampler.stop()
+        server.stop()
+        if not args.keep_database:
+            drop_database(url)
+        if finished and not args.keep_database:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif not finished:
+            print(f"[{kind}] failed; server log kept in {workdir}", file=sys.stderr)
+        else:
+            print(f"[{kind}] kept: {url} (server log in {workdir})")
+    wall = wall1 + wall2
+    n = stats.applied or 1
+    pg_cpu = (cpu1[1] - cpu0[1]) if cpu0[1] is not None and cpu1[1] is not None else None
+    batch_sizes = [len(q) for _, q in plan.wave1 + plan.wave2]
+    return {
+        "database": kind,
+        "residents": len(ward.residents),
+        "households": len(ward.homes),
+        "associations": len(ward.associations),
+        "shelters": len(shelter_ids),
+        "setup_s": setup_s,
+        "seed_s": sum(seed_timings.values()),
+        "checkins": stats.sent_actions,
+        "applied": stats.applied,
+        "pushes": stats.batches,
+        "mean_batch": statistics.fmean(batch_sizes),
+        "wall_s": wall,
+        "checkins_per_s": stats.applied / wall if wall else 0.0,
+        "pushes_per_s": stats.batches / wall if wall else 0.0,
+        "wave1_per_s": applied1 / wall1 if wall1 else 0.0,
+        "wave2_per_s": (stats.applied - applied1) / wall2 if wall2 else 0.0,
+        "wave1_checkins": applied1,
+        "wave1_pushes": batches1,
+        "retries": stats.retries + knock.retries,
+        "knock_checkins": knock.applied,
+        "knock_pushes": knock.batches,
+        "knock_per_s": knock.applied / wall3 if wall3 else 0.0,
+        "knock_p50_ms": percentile(knock.latencies, 50) * 1000,
+        "knock_server_cpu_ms_per_1k": (cpu3 - cpu2) / (knock.applied or 1) * 1e6,
+        "failures": {**stats.failures, **{f"door-knock {k}": v for k, v in knock.failures.items()}},
+        "push_p50_ms": percentile(stats.latencies, 50) * 1000,
+        "push_p95_ms": percentile(stats.latencies, 95) * 1000,
+        "push_p99_ms": percentile(stats.latencies, 99) * 1000,
+        "shelter_p50_ms": percentile(shelter_ms, 50),
+        "shelter_p95_ms": percentile(shelter_ms, 95),
+        "shelter_max_ms": max(shelter_ms),
+        "shelter_n": len(shelter_ms),
+        "rollcall_p50_ms": percentile(rollcall_ms, 50),
+        "rollcall_p95_ms": percentile(rollcall_ms, 95),
+        "rollcall_max_ms": max(rollcall_ms),
+        "rollcall_n": len(rollcall_ms),
+        "during_shelter_p50_ms": percentile(screens.shelter_ms, 50),
+        "during_shelter_p95_ms": percentile(screens.shelter_ms, 95),
+        "during_rollcall_p50_ms": percentile(screens.rollcall_ms, 50),
+        "during_rollcall_p95_ms": percentile(screens.rollcall_ms, 95),
+        "during_n": len(screens.shelter_ms),
+        "max_people_at_shelter": checks["people"],
+        "max_households": checks["households"],
+        "occupancy": checks["occupancy"],
+        "unanswered": checks["unanswered"],
+        "disputed": checks.get("disputed", 0),
+        "statuses": checks.get("statuses", 0),
+        "server_cpu_ms_per_1k": (cpu1[0] - cpu0[0]) / n * 1e6,
+        "pg_cpu_ms_per_1k": pg_cpu / n * 1e6 if pg_cpu is not None else None,
+        "client_cpu_ms_per_1k": (cpu1[2] - cpu0[2]) / n * 1e6,
+        "idle_rss_mb": idle_kb / 1024,
+        "peak_rss_mb": (sampler.peak_kb if sampler else 0) / 1024,
+        "phase_rss_mb": {k: v / 1024 for k, v in (sampler.phase_peaks if sampler else {}).items()},
+        "load_before": load_before,
+        "load_after": load_after,
+        "load_queries": load_queries,
+        "problems": problems,
+    }
+
+
+# -- report ----------------------------------------------------------------------------------
+
+def show(r: dict[str, Any]) -> None:
+    ok = "OK" if not r["problems"] else "FAILED: " + "; ".join(r["problems"])
+    print(f"\n== {r['database']} ==")
+    print(f"ward      {r['residents']:,} residents in {r['households']:,} households, {r['associations']} associations, "
+          f"{r['shelters']} shelters (set up in {r['setup_s']:.0f} s, bulk seed {r['seed_s']:.0f} s)")
+    print(f"surge     {r['applied']:,}/{r['checkins']:,} check-ins applied in {r['wall_s']:.1f} s = "
+          f"{r['checkins_per_s']:,.0f} check-ins/s ({r['pushes']:,} pushes, {r['pushes_per_s']:,.0f} pushes/s, "
+          f"{r['mean_batch']:.2f} check-ins per push; wave 1 {r['wave1_per_s']:,.0f}/s, wave 2 {r['wave2_per_s']:,.0f}/s; "
+          f"{r['retries']} retries, HTTP failures {r['failures'] or 'none'})")
+    print(f"push      latency p50 {r['push_p50_ms']:.0f} ms  p95 {r['push_p95_ms']:.0f} ms  p99 {r['push_p99_ms']:.0f} ms")
+    if r["knock_checkins"]:
+        print(f"knock     leaders door-knocking: {r['knock_checkins']:,} check-ins in {r['knock_pushes']} pushes = "
+              f"{r['knock_per_s']:,.0f} check-ins/s (push p50 {r['knock_p50_ms']:.0f} ms; server CPU "
+              f"{r['knock_server_cpu_ms_per_1k']:,.0f} ms per 1,000)")
+    print(f"queries   at {r['applied']:,} check-ins, one at a time: shelterStatus p50 {r['shelter_p50_ms']:.1f} ms "
+          f"p95 {r['shelter_p95_ms']:.1f} ms (n={r['shelter_n']}, up to {r['max_people_at_shelter']} people listed); "
+          f"rollCall p50 {r['rollcall_p50_ms']:.1f} ms p95 {r['rollcall_p95_ms']:.1f} ms "
+          f"(n={r['rollcall_n']}, up to {r['max_households']} households)")
+    print(f"during    the surge: shelterStatus p50 {r['during_shelter_p50_ms']:.0f} ms p95 {r['during_shelter_p95_ms']:.0f} ms; "
+          f"rollCall p50 {r['during_rollcall_p50_ms']:.0f} ms p95 {r['during_rollcall_p95_ms']:.0f} ms (n={r['during_n']})")
+    pg = f"{r['pg_cpu_ms_per_1k']:,.0f}" if r["pg_cpu_ms_per_1k"] is not None else "?"
+    print(f"cpu       per 1,000 check-ins: server {r['server_cpu_ms_per_1k']:,.0f} ms, PostgreSQL {pg} ms, "
+          f"load generator {r['client_cpu_ms_per_1k']:,.0f} ms")
+    phases = ", ".join(f"{k} {v:.0f}" for k, v in r["phase_rss_mb"].items())
+    print(f"memory    server peak RSS {r['peak_rss_mb']:.0f} MB (idle {r['idle_rss_mb']:.0f} MB; by phase: {phases})")
+    print(f"load avg  {r['load_before']} before the surge, {r['load_after']} after, {r['load_queries']} at the queries")
+    print(f"state     {r['statuses']:,} statuses, {r['occupancy']:,} at shelters, {r['disputed']:,} disputed, "
+          f"{r['unanswered']:,} households unanswered before the door-knock")
+    print(f"verify    {ok}")
+
+
+def targets(results: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for r in results:
+        if r["database"] == "postgresql":
+            met = r["checkins_per_s"] >= TARGETS["pg_checkins_per_s"]
+            lines.append(f"- PostgreSQL ≥ 2,000 check-ins/s (one server process): "
+                         f"{r['checkins_per_s']:,.0f} — {'met' if met else 'NOT met'}")
+        for name, key in (("shelterStatus", "shelter"), ("rollCall", "rollcall")):
+            met = r[f"{key}_p95_ms"] <= TARGETS["p95_ms"]
+            lines.append(f"- {r['database']}: {name} p95 ≤ 100 ms at {r['applied']:,} check-ins: "
+                         f"{r[f'{key}_p95_ms']:.1f} ms — {'met' if met else 'NOT met'}")
+    return lines
+
+
+def markdown(results: list[dict[str, Any]], args: argparse.Namespace, command: str) -> str:
+    cols = " | ".join(r["database"] for r in results)
+
+    def row(label: str, fmt: Any) -> str:
+        return f"| {label} | " + " | ".join(fmt(r) for r in results) + " |"
+
+    def pg(r: dict[str, Any]) -> str:
+        return f"{r['pg_cpu_ms_per_1k']:,.0f}" if r["pg_cpu_ms_per_1k"] is not None else "?"
+
+    wards = "; ".join(
+        f"{r['database']}: {r['residents']:,} residents in {r['households']:,} households, "
+        f"{r['associations']} associations, {r['shelters']} shelters" for r in results
+    )
+    out = [
+        "## checkin_surge — a ward checks in at once; shelterStatus and rollCall after the surge",
+        "",
+        f"Measured {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} with `bench/checkin_surge.py`:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        (f"Machine: {machine_line()}. Server: one `otagai serve` process (uvicorn with uvloop and "
+         f"httptools, {args.workers} worker) on 127.0.0.1; the load generator (httpx, same machine) "
+         f"shares the 2 cores with the server and the database."),
+        "",
+        (f"Ward ({wards}): every resident has an account, a token and a phone; households of 1–5; "
+         f"the shelters are the first rows of `{args.shelter_file.name}`, through the "
+         f"importer; 2 leaders per association, 2 staff per shelter; 15 % of residents with their "
+         f"own visibility choices. Seeded with bulk inserts (no argon2); a drill opened with "
+         f"`otagai incident open --drill`."),
+        "",
+        (f"Surge: {args.concurrency} phones pushing at once, each its whole queue (batches of up to "
+         f"100). Wave 1: {args.silent_share:.0%} of households silent; in {args.proxy_share:.0%} of the "
+         f"others one phone reports for the household (own check-in + proxy check-ins), else each "
+         f"member reports on their own phone (60 % home, 30 % at a shelter, 10 % elsewhere; 30 % "
+         f"with a location). Wave 2: follow-ups by people who already have a status (to a shelter, "
+         f"or SAFE after a proxy's help report) up to one check-in per resident. One staff screen "
+         f"and one leader screen poll every {args.poll_every} s during the surge. Then every "
+         f"shelter's `shelterStatus` (as its staff) and every association's `rollCall` (as its "
+         f"leader), {args.query_rounds} rounds, one query at a time. Last, the door-knock: each "
+        f"association's leader reports from one phone for every member of the silent households."),
+        "",
+        f"| | {cols} |",
+        "|---|" + "---|" * len(results),
+        row("ward: residents / households / associations / shelters",
+            lambda r: f"{r['residents']:,} / {r['households']:,} / {r['associations']} / {r['shelters']}"),
+        row("**applied check-ins/s**", lambda r: f"**{r['checkins_per_s']:,.0f}**"),
+        row("check-ins applied / sent, in pushes", lambda r: f"{r['applied']:,} / {r['checkins']:,} in {r['pushes']:,}"),
+        row("pushes/s (mean check-ins per push)", lambda r: f"{r['pushes_per_s']:,.0f} ({r['mean_batch']:.2f})"),
+        row("wave 1 / wave 2 check-ins/s", lambda r: f"{r['wave1_per_s']:,.0f} / {r['wave2_per_s']:,.0f}"),
+        row("push latency p50 / p95 / p99", lambda r: f"{r['push_p50_ms']:.0f} / {r['push_p95_ms']:.0f} / {r['push_p99_ms']:.0f} ms"),
+        row("door-knock (after the queries): check-ins/s in large pushes",
+            lambda r: f"{r['knock_per_s']:,.0f} ({r['knock_checkins']:,} in {r['knock_pushes']} pushes; "
+                      f"server CPU {r['knock_server_cpu_ms_per_1k']:,.0f} ms per 1,000)"),
+        row("**shelterStatus p50 / p95** (after the surge)",
+            lambda r: f"**{r['shelter_p50_ms']:.1f} / {r['shelter_p95_ms']:.1f} ms** (n={r['shelter_n']})"),
+        row("**rollCall p50 / p95** (after the surge)",
+            lambda r: f"**{r['rollcall_p50_ms']:.1f} / {r['rollcall_p95_ms']:.1f} ms** (n={r['rollcall_n']})"),
+        row("shelterStatus / rollCall p95 during the surge",
+            lambda r: f"{r['during_shelter_p95_ms']:.0f} / {r['during_rollcall_p95_ms']:.0f} ms (n={r['during_n']})"),
+        row("largest shelter list / roll-call", lambda r: f"{r['max_people_at_shelter']:,} people / {r['max_households']} households"),
+        row("statuses, at shelters, disputed, households unanswered (before the door-knock)",
+            lambda r: f"{r['statuses']:,}, {r['occupancy']:,}, {r['disputed']:,}, {r['unanswered']:,}"),
+        row("CPU per 1,000 check-ins: server / PostgreSQL / load generator",
+            lambda r: f"{r['server_cpu_ms_per_1k']:,.0f} / {pg(r)} / {r['client_cpu_ms_per_1k']:,.0f} ms"),
+        row("server peak RSS", lambda r: f"**{r['peak_rss_mb']:.0f} MB** (idle {r['idle_rss_mb']:.0f} MB)"),
+        row("retried pushes; HTTP failures", lambda r: f"{r['retries']}; " + (", ".join(f"{k}: {v}" for k, v in r["failures"].items()) or "none")),
+        row("load average before / after the surge / at the queries",
+            lambda r: f"{r['load_before']} / {r['load_after']} / {r['load_queries']}"),
+        row("checks (exactly once, occupancy, unanswered)", lambda r: "passed" if not r["problems"] else
+            "FAILED: " + "; ".join(r["problems"])),
+        "",
+        "Targets:",
+        "",
+        *targets(results),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--residents", type=int, default=100_000)
+    parser.add_argument("--associations", type=int, default=200)
+    parser.add_argument("--shelters", type=int, default=50)
+    parser.add_argument("--checkins", type=int, help="check-ins in all (default: one per resident)")
+    parser.add_argument("--silent-share", type=float, default=0.1, help="households nobody answers for")
+    parser.add_argument("--proxy-share", type=float, default=0.3, help="households one phone reports for")
+    parser.add_argument("--concurrency", type=int, default=16, help="phones pushing at once")
+    parser.add_argument("--poll-every", type=float, default=1.0, help="seconds between screen polls in the surge")
+    parser.add_argument("--query-rounds", type=int, default=2, help="rounds over all shelters and associations")
+    parser.add_argument("--no-door-knock", dest="door_knock", action="store_false",
+                        help="skip wave 3 (leaders reporting for the unanswered households)")
+    parser.add_argument("--shelter-file", type=Path, default=DEFAULT_SHELTERS_FILE)
+    parser.add_argument("--sqlite-scale", type=float, default=1.0,
+                        help="SQLite runs at this fraction of the sizes (e.g. 0.1: 10,000 residents)")
+    parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (targets assume 1)")
+    parser.add_argument("--pg-socket", metavar="DIR", help="server reaches PostgreSQL over the Unix socket in DIR")
+    parser.add_argument("--keep-database", action="store_true", help="do not drop the database (for profiling)")
+    parser.add_argument("--write-docs", action="store_true", help="replace this section of docs/BENCHMARKS.md")
+    parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
+    args = parser.parse_args()
+    if args.checkins is None:
+        args.checkins = args.residents
+    if args.associations > args.residents // 4 or args.shelters < 1:
+        parser.error("need at least 4 residents per association and one shelter")
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    # Stopped with SIGTERM: still stop the server and drop the database (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    command = "python bench/checkin_surge.py " + shlex.join(sys.argv[1:])
+    print(f"machine: {machine_line()}; load {loadavg()}", flush=True)
+    results = []
+    for kind in kinds:
+        result = asyncio.run(run_one(kind, args))
+        show(result)
+        results.append(result)
+    print("\nTargets:")
+    print("\n".join(targets(results)))
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    if args.write_docs:
+        write_docs(markdown(results, args, command), "checkin_surge")
+        print("\nwritten to docs/BENCHMARKS.md")
+    return 1 if any(r["problems"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

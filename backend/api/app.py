@@ -16,12 +16,13 @@ from starlette.staticfiles import StaticFiles
 
 from backend.accounts.actions import AccountsParts
 from backend.api import exports
+from backend.api.metrics import metrics_endpoint
 from backend.api.middleware import RequestGuard
 from backend.api.registry import build_registry
 from backend.api.schema import build_schema
 from backend.api.view import OtagaiGraphQL
 from backend.api.wiring import wire
-from backend.core import pubsub
+from backend.core import logs, pubsub
 from backend.core.actions import Registry
 from backend.core.context import AppParts
 from backend.core.db import Database
@@ -52,6 +53,8 @@ def build_parts(settings: Settings, registry: Registry) -> AppParts:
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
     wire()
     settings = settings or load_settings()
+    if settings.log_json:  # each uvicorn worker is its own process: configure it here
+        logs.configure(json_lines=True)
     registry = registry or build_registry(settings.plugins)
     parts = build_parts(settings, registry)
     graphql = OtagaiGraphQL(build_schema(registry), parts)
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/exports/incidents/{incident_id}/pfif.xml", exports.pfif_download, methods=["GET"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -47,12 +48,12 @@ def cmd_db_upgrade(_: argparse.Namespace) -> None:
     print("database is up to date")
 
 
-def cmd_db_new_epoch(_: argparse.Namespace) -> None:
+def _new_epoch(database_url: str) -> str:
     from backend.core.db import Database
     from backend.sync.server_state import new_epoch
 
     async def go() -> str:
-        db = Database(load_settings().database_url)
+        db = Database(database_url)
         try:
             async with db.unit_of_work() as uow:
                 epoch = await new_epoch(uow.session)
@@ -61,7 +62,37 @@ def cmd_db_new_epoch(_: argparse.Namespace) -> None:
         finally:
             await db.dispose()
 
-    print(_run(go))
+    epoch: str = _run(go)
+    return epoch
+
+
+def cmd_db_new_epoch(_: argparse.Namespace) -> None:
+    print(_new_epoch(load_settings().database_url))
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from backend.api.backup import BackupError, backup
+
+    try:
+        backup(load_settings().database_url, Path(args.file))
+    except BackupError as exc:
+        _fail(str(exc))
+    print(f"backup written to {args.file}")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    """Restore, migrate, and start a new epoch; prints the new epoch on the last line."""
+    from backend.api.backup import BackupError, restore
+    from backend.api.migrate import upgrade
+
+    database_url = load_settings().database_url
+    try:
+        restore(database_url, Path(args.file))
+    except BackupError as exc:
+        _fail(str(exc))
+    upgrade(database_url)
+    print("restored; devices will re-register and re-send (new server epoch):")
+    print(_new_epoch(database_url))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -71,16 +102,32 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = load_settings()
     upgrade(settings.database_url)
+    # Servers log JSON lines with request ids unless told otherwise (the workers read this).
+    os.environ.setdefault("OTAGAI_LOG_FORMAT", "json")
+    if args.workers > 1:
+        _share_metrics_between_workers(settings.data_dir)
     uvicorn.run(
         "backend.api.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="warning",
-        access_log=False,
+        log_level="info",
+        log_config=None,  # uvicorn's own messages go through our handlers (backend/core/logs.py)
+        access_log=False,  # the request guard logs each request, with its request id
         ws="websockets-sansio",
     )
+
+
+def _share_metrics_between_workers(data_dir: Path) -> None:
+    """prometheus_client's multiprocess mode: each worker writes its counters to files in a
+    fresh directory and /metrics sums them (read before the workers start, hence the env)."""
+    import shutil
+
+    directory = (data_dir / "metrics").resolve()
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def cmd_user_create(args: argparse.Namespace) -> None:
@@ -220,6 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+
+    backup = sub.add_parser("backup", help="write a consistent backup of the database to FILE")
+    backup.add_argument("file")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="restore FILE (server stopped) and start a new epoch")
+    restore.add_argument("file")
+    restore.set_defaults(func=cmd_restore)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)

@@ -1,11 +1,20 @@
-"""ASGI middleware: request ids, the request body limit and security headers."""
+"""ASGI middleware: request ids, the request body limit, security headers, and for every
+request an access log line and the HTTP metrics."""
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.core import metrics
+from backend.core.logs import REQUEST_ID
+
+access_log = logging.getLogger("otagai.access")
+_ROUTE_GROUPS = ("/graphql", "/healthz", "/metrics", "/exports")
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -13,8 +22,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
-        b"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+        (b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+         b"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
     ),
 ]
 
@@ -36,6 +45,27 @@ class _TooLarge(Exception):
     pass
 
 
+def route_group(path: str) -> str:
+    """A few fixed labels, never the raw path (ids in paths would make endless series)."""
+    for prefix in _ROUTE_GROUPS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return prefix
+    return "static"
+
+
+def _observe(scope: Scope, status: int, started: float, request_id: str) -> None:
+    seconds = time.perf_counter() - started
+    route = route_group(scope.get("path", ""))
+    metrics.HTTP_REQUESTS.labels(route, str(status)).inc()
+    metrics.HTTP_SECONDS.labels(route).observe(seconds)
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "%s %s %s", scope.get("method"), scope.get("path"), status,
+            extra={"method": scope.get("method"), "path": scope.get("path"), "status": status,
+                   "ms": round(seconds * 1000, 1), "requestId": request_id},
+        )
+
+
 class RequestGuard:
     """Gives every request an id, refuses bodies over the limit with 413, adds headers."""
 
@@ -49,13 +79,25 @@ class RequestGuard:
             return
         request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
+        began = time.perf_counter()
+        status = 500  # if the app raises before answering, the server answers 500
+        try:
+            status = await self._guarded(scope, receive, send, request_id)
+        finally:
+            REQUEST_ID.reset(token)
+            _observe(scope, status, began, request_id)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> int:
+        """Answer the request; the response's status code."""
         limit = self.max_body_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await self._too_large(send, request_id, scope)
-                return
+                return 413
         received = 0
         started = False
+        status = 500
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -67,9 +109,10 @@ class RequestGuard:
             return message
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
                 started = True
+                status = int(message["status"])
                 headers = _with_standard_headers(list(message.get("headers", [])), request_id, scope)
                 message = {**message, "headers": headers}
             await send(message)
@@ -79,6 +122,8 @@ class RequestGuard:
         except _TooLarge:
             if not started:
                 await self._too_large(send, request_id, scope)
+                return 413
+        return status
 
     async def _too_large(self, send: Send, request_id: str, scope: Scope) -> None:
         body = json.dumps(

@@ -4,6 +4,9 @@
 - `HttpError` raised by a resolver (401, 403, 413, 503) becomes that HTTP status.
 - Domain errors keep their message and stable code; anything unexpected is logged with
   the request id and reaches the client only as "Internal server error".
+- A client that accepts `application/graphql-response+json` (GraphQL over HTTP) gets that
+  media type, and HTTP 400 without `data` when the request itself is bad (unparsable,
+  invalid, or its variables do not coerce); `application/json` clients keep HTTP 200.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from backend.accounts import service as accounts
-from backend.core.context import AppParts, Context
 from backend.api.errors import public_error
+from backend.core.context import AppParts, Context
 from backend.core.errors import HttpError, Unauthenticated
 from graphql import GraphQLError
+
 
 def _error_response(exc: HttpError, request_id: str) -> JSONResponse:
     body = {
@@ -34,6 +38,35 @@ def _error_response(exc: HttpError, request_id: str) -> JSONResponse:
         ]
     }
     return JSONResponse(body, status_code=exc.status, headers={**exc.headers, "X-Request-Id": request_id})
+
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def _prefers_graphql_response_json(scope: Scope) -> bool:
+    accept = next((v.decode("latin-1").lower() for k, v in scope.get("headers", []) if k == b"accept"), "")
+    if GRAPHQL_RESPONSE_JSON not in accept:
+        return False
+    return "application/json" not in accept or accept.index(GRAPHQL_RESPONSE_JSON) < accept.index("application/json")
+
+
+def _with_media_type(send: Send) -> Send:
+    async def sending(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-type"]
+            headers.append((b"content-type", f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8".encode()))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
+class _RequestError(HttpError):
+    """The request could not be executed at all (GraphQL over HTTP: 400, no `data`)."""
+
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        super().__init__(400, "BAD_REQUEST", "The GraphQL request is not valid")
+        self.errors = errors
 
 
 def _bearer(value: str | None) -> str | None:
@@ -56,8 +89,14 @@ class OtagaiGraphQL(GraphQL):  # type: ignore[type-arg]
             return
         request_id = scope.setdefault("state", {}).get("request_id") or uuid.uuid4().hex
         scope["state"]["request_id"] = request_id
+        if _prefers_graphql_response_json(scope):
+            scope["state"]["graphql_response_json"] = True
+            send = _with_media_type(send)
         try:
             await super().__call__(scope, receive, send)
+        except _RequestError as exc:
+            body = {"errors": [error.formatted for error in exc.errors]}
+            await JSONResponse(body, status_code=400, headers={"X-Request-Id": request_id})(scope, receive, send)
         except HttpError as exc:
             await _error_response(exc, request_id)(scope, receive, send)
 
@@ -103,6 +142,9 @@ class OtagaiGraphQL(GraphQL):  # type: ignore[type-arg]
             # Masked already by the PublicErrors extension; again here for errors raised
             # outside the operation (it is idempotent on masked errors).
             result.errors = [_public_error(error, request_id) for error in result.errors]
+            before_execution = result.data is None and all(not error.path for error in result.errors)
+            if before_execution and request.scope.get("state", {}).get("graphql_response_json"):
+                raise _RequestError(list(result.errors))
         return await super().process_result(request, result)
 
 

@@ -32,6 +32,7 @@ class Settings:
     pull_max_limit: int = 500
     login_attempts_per_minute: int = 10
     plugins: str | None = None
+    log_json: bool = False  # OTAGAI_LOG_FORMAT=json: JSON lines with request ids (`otagai serve`)
 
 
 def _flag(value: str | None) -> bool:
@@ -55,4 +56,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=(env.get("OTAGAI_RATE_LIMITS", "on").strip().lower() != "off"),
         retention_days=int(env.get("OTAGAI_RETENTION_DAYS", "180")),
         plugins=env.get("OTAGAI_PLUGINS") or None,
+        log_json=env.get("OTAGAI_LOG_FORMAT", "").strip().lower() == "json",
     )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from backend.core.errors import HttpError
+
 APPLIED = "APPLIED"
 DUPLICATE = "DUPLICATE"
 REJECTED = "REJECTED"
@@ -94,3 +96,16 @@ def plain_args(action: str, args: Any) -> dict[str, Any]:
 def args_hash(args_version: int, plain: dict[str, Any]) -> str:
     text = json.dumps([args_version, plain], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+MAX_ACTIONS = 100
+
+
+def check_batch_size(count: int, body_bytes: int | None, max_bytes: int) -> None:
+    if count > MAX_ACTIONS or (body_bytes is not None and body_bytes > max_bytes):
+        raise HttpError(
+            413,
+            "BATCH_TOO_LARGE",
+            f"A push carries at most {MAX_ACTIONS} actions and {max_bytes} bytes",
+            extra={"maxActions": MAX_ACTIONS, "maxBytes": max_bytes},
+        )

@@ -16,7 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core import metrics
 from backend.core.actions import Registry
+from backend.core.clock import as_utc, utcnow
 from backend.core.db import Database
 from backend.core.errors import ValidationFailed
 from backend.sync.models import SyncChange
@@ -78,6 +80,7 @@ async def read_changes(
                 SyncChange.version,
                 SyncChange.change_seq,
                 SyncChange.data,
+                SyncChange.changed_at,
             )
             .where(SyncChange.audience.in_(sorted(audiences)), SyncChange.change_seq > after)
             .order_by(SyncChange.change_seq)
@@ -87,6 +90,9 @@ async def read_changes(
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1].change_seq if rows else after
+    if rows:
+        oldest = as_utc(min(row.changed_at for row in rows))
+        metrics.PULL_LAG.observe(max(0.0, (utcnow() - oldest).total_seconds()))
     # One entity seen through several audiences: keep its latest row of this page.
     latest: dict[tuple[str, str], Change] = {}
     for row in rows:

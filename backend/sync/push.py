@@ -20,6 +20,7 @@ database in `after_commit` callbacks (they may run again after a rolled-back att
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core import feed
+from backend.core import feed, metrics
 from backend.core.actions import ActionContext, ActionOutcome, Registry
 from backend.core.clock import as_utc, utcnow
 from backend.core.db import Database, is_transient
@@ -52,7 +53,6 @@ from backend.sync.models import SyncClient, SyncMutation
 from backend.sync.server_state import server_state
 
 log = logging.getLogger(__name__)
-MAX_ACTIONS = 100
 DEFAULT_RETRY_MS = 1000
 
 # Core tables: the hot path reads and writes rows, not ORM objects (no identity map, no
@@ -69,16 +69,6 @@ _STORED = (
 class ClientOwnedByAnotherUser(HttpError):
     def __init__(self) -> None:
         super().__init__(403, "CLIENT_OWNED_BY_ANOTHER_USER", "This clientId belongs to another user")
-
-
-def check_batch_size(count: int, body_bytes: int | None, max_bytes: int) -> None:
-    if count > MAX_ACTIONS or (body_bytes is not None and body_bytes > max_bytes):
-        raise HttpError(
-            413,
-            "BATCH_TOO_LARGE",
-            f"A push carries at most {MAX_ACTIONS} actions and {max_bytes} bytes",
-            extra={"maxActions": MAX_ACTIONS, "maxBytes": max_bytes},
-        )
 
 
 @dataclass
@@ -171,11 +161,15 @@ class PushEngine:
         failed: _Retry | None = None
         while True:
             try:
-                return await self._attempt(user_id, batch, envelopes, correction, received_at, failed)
+                reply = await self._attempt(user_id, batch, envelopes, correction, received_at, failed)
             except _Retry as retry:
                 # Strictly earlier each time (only envelopes before `failed` run optimistically).
                 assert failed is None or retry.index < failed.index
                 failed = retry
+                continue
+            for status, count in Counter(r.status for r in reply.results).items():
+                metrics.SYNC_ACTIONS.labels(status).inc(count)
+            return reply
 
     async def _attempt(
         self,

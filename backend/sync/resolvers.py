@@ -11,10 +11,9 @@ from backend.core.clock import utcnow
 from backend.core.context import Context
 from backend.core.db import is_transient
 from backend.core.errors import HttpError
-from backend.sync.envelopes import Batch, Envelope, PushReply
+from backend.sync.envelopes import Batch, Envelope, PushReply, check_batch_size
 from backend.sync.parts import SyncParts
 from backend.sync.pull import PullReply
-from backend.sync.push import check_batch_size
 from backend.sync.types import (
     ActionTypes,
     Change,

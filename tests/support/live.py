@@ -87,13 +87,18 @@ class Link:
         await self.http.aclose()
 
 
+def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """An `otagai` command on a database, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "backend.api.cli", *args],
+        cwd=ROOT, env={**os.environ, "OTAGAI_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
 def new_epoch_cli(database_url: str) -> str:
     """`otagai db new-epoch` on a database, as an operator runs it after a restore."""
-    done = subprocess.run(
-        [sys.executable, "-m", "backend.api.cli", "db", "new-epoch"],
-        cwd=ROOT, env={**os.environ, "OTAGAI_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    done = cli(database_url, "db", "new-epoch")
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
 

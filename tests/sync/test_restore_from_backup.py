@@ -1,7 +1,8 @@
 """SYNC.md hard case 13: the server is restored from an older backup (a new epoch).
 
 Everything pushed after the backup was taken is gone from the restored database. The
-operator runs `otagai db new-epoch` on it; a device that pushes with the old serverEpoch is
+operator takes the backup with `otagai backup` while the server runs, and later stops the
+server and runs `otagai restore`, which also starts a new epoch; a device that pushes with the old serverEpoch is
 told CLIENT_STATE_RESET, re-registers and re-sends everything it holds. The mutation log
 in the backup answers what it already had (nothing doubled) and the rest is applied again
 (nothing lost); every device's pull starts over and converges.
@@ -10,14 +11,14 @@ in the backup answers what it already had (nothing doubled) and the rest is appl
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from tests.support.client import OutboxClient
-from tests.support.databases import DatabaseFactory
 from tests.support.live import (
     Link,
     LiveServers,
+    cli,
     live_servers_fixture,  # noqa: F401 - the live_servers fixture
-    new_epoch_cli,
     replica_notes,
     server_epoch,
     server_mutations,
@@ -51,7 +52,7 @@ class Diary:
 
 
 async def test_after_a_restore_devices_resend_and_nothing_is_lost_or_doubled(
-    db_url: str, db_kind: str, databases: DatabaseFactory, live_servers: LiveServers
+    db_url: str, tmp_path: Path, live_servers: LiveServers
 ) -> None:
     server = live_servers.start(db_url)
     link = Link(server)
@@ -72,11 +73,11 @@ async def test_after_a_restore_devices_resend_and_nothing_is_lost_or_doubled(
         old_epoch = hanako.device.server_epoch
         assert old_epoch is not None and taro.device.server_epoch == old_epoch
 
-        # The nightly backup (PostgreSQL copies only an idle database: the server stops).
-        server.stop()
-        backup = databases.copy(db_url, db_kind)
-        server = live_servers.start(db_url)
-        await link.point_at(server)
+        # The nightly backup, taken while the server runs.
+        backup_file = tmp_path / "nightly.backup"
+        done = cli(db_url, "backup", str(backup_file))
+        assert done.returncode == 0, done.stderr
+        assert backup_file.stat().st_size > 0
 
         # After the backup: applied, acknowledged and pulled, then lost by the restore.
         hanako.note("h-1", "花子のメモ 1 改")
@@ -93,9 +94,12 @@ async def test_after_a_restore_devices_resend_and_nothing_is_lost_or_doubled(
         hanako.note("h-2", "復旧中に書いたメモ")
         hanako.note("h-5", "復旧中の新しいメモ")
 
-        # The restore: the backup, stamped with a new epoch, served in place of the database.
+        # The restore: the server stops, the backup replaces the database with a new epoch.
         server.stop()
-        new_epoch = new_epoch_cli(backup)
+        done = cli(db_url, "restore", str(backup_file))
+        assert done.returncode == 0, done.stderr
+        new_epoch = done.stdout.strip().splitlines()[-1]
+        backup = db_url
         assert new_epoch != old_epoch and server_epoch(backup) == new_epoch
         restored = live_servers.start(backup)
         await link.point_at(restored)

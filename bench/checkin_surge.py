@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import random
 import shlex
@@ -53,7 +52,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +62,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.accounts.models import AuthToken, Person, SafetyConsent, User, UserRole
-from backend.accounts.people import fold_name
-from backend.board.associations import match_name
-from backend.board.models import Association, AssociationMember, Household, HouseholdMember
-from backend.core.db import Database, driver_url
+from backend.api.drill.ward import Ward, build_ward, import_shelters, seed
+from backend.core.db import driver_url
 from bench.harness import (
     OPS,
     Device,
@@ -93,158 +89,10 @@ SHELTER_STATUS = (OPS / "safety" / "ShelterStatus.graphql").read_text()
 ROLL_CALL = (OPS / "safety" / "RollCall.graphql").read_text()
 DEFAULT_SHELTERS_FILE = Path("/work/shared/data/open-data/tokyo_130001_evacuation_area.csv")
 TARGETS = {"pg_checkins_per_s": 2000.0, "p95_ms": 100.0}
-SURNAMES = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
-            "吉田", "山田", "佐々木", "山口", "松本", "井上", "木村", "林", "斎藤", "清水")
-GIVEN = ("花子", "太郎", "陽菜", "蓮", "結衣", "大翔", "美咲", "翔太", "さくら", "健一", "Anh", "Maria")
-HOUSEHOLD_SIZES = ((1, 35), (2, 28), (3, 18), (4, 14), (5, 5))  # weights, roughly a Tokyo ward
 NEEDS = ("MEDICAL", "MOBILITY", "MEDICATION", "FOOD", "WATER", "BABY_SUPPLIES", "LANGUAGE", "OTHER")
 
 
-# -- the ward --------------------------------------------------------------------------------
-
-@dataclass
-class Resident:
-    id: str
-    token: str
-    name: str
-    household: int
-
-
-@dataclass
-class Home:
-    id: str
-    association: int
-    label: str
-    address: str
-    members: list[int] = field(default_factory=list)  # resident indexes
-
-
-@dataclass
-class Ward:
-    associations: list[str]
-    residents: list[Resident]
-    homes: list[Home]
-    leaders: dict[int, list[int]]  # association index → resident indexes
-    staff: dict[int, list[int]]  # shelter index → resident indexes
-    consents: dict[int, dict[str, bool]]  # resident index → consent row
-
-
-def build_ward(args: argparse.Namespace, rng: random.Random) -> Ward:
-    associations = [str(uuid.uuid4()) for _ in range(args.associations)]
-    residents: list[Resident] = []
-    homes: list[Home] = []
-    sizes, weights = zip(*HOUSEHOLD_SIZES, strict=True)
-    while len(residents) < args.residents:
-        size = min(rng.choices(sizes, weights)[0], args.residents - len(residents))
-        index = len(homes)
-        association = index % args.associations
-        surname = rng.choice(SURNAMES)
-        home = Home(str(uuid.uuid4()), association, f"{surname}家",
-                    f"駒込{association % 7 + 1}-{index // args.associations % 30 + 1}-{rng.randint(1, 40)}")
-        for _ in range(size):
-            home.members.append(len(residents))
-            residents.append(Resident(str(uuid.uuid4()), "otg_bench_" + uuid.uuid4().hex,
-                                      f"{surname} {rng.choice(GIVEN)}", index))
-        homes.append(home)
-    by_association: dict[int, list[int]] = {}
-    for home in homes:
-        by_association.setdefault(home.association, []).extend(home.members)
-    leaders = {a: members[:2] for a, members in by_association.items()}
-    staff: dict[int, list[int]] = {}
-    for s in range(args.shelters):
-        # Two residents of an association this shelter serves (not its leaders).
-        members = by_association.get(s % args.associations, [])
-        staff[s] = members[2 + 2 * (s // args.associations):4 + 2 * (s // args.associations)] or members[:2]
-    consents = {}
-    for i in range(len(residents)):
-        if rng.random() < 0.15:  # some residents chose their own visibility
-            consents[i] = {"household": rng.random() > 0.05, "leaders": rng.random() > 0.2,
-                           "shelter_staff": rng.random() > 0.2, "public_search": rng.random() < 0.3,
-                           "exact_location": rng.random() < 0.3}
-    return Ward(associations, residents, homes, leaders, staff, consents)
-
-
-def seed(url: str, ward: Ward, shelter_ids: list[str]) -> dict[str, float]:
-    """Accounts, people, associations, households, roles and tokens in bulk (Core inserts)."""
-    now = datetime.now(UTC)
-    later = now + timedelta(days=365)
-    engine = sa.create_engine(driver_url(url, sync=True), poolclass=sa.pool.NullPool)
-    timings: dict[str, float] = {}
-
-    def insert(model: Any, rows: list[dict[str, Any]]) -> None:
-        started = time.perf_counter()
-        table: sa.Table = model.__table__
-        with engine.begin() as conn:
-            for at in range(0, len(rows), 5000):
-                conn.execute(table.insert(), rows[at:at + 5000])
-        timings[table.name] = time.perf_counter() - started
-
-    insert(Association, [
-        {"id": a, "name": f"ベンチ町会{i:03d}", "match_name": match_name(f"ベンチ町会{i:03d}"),
-         "area_geojson": None, "version": 1, "created_at": now}
-        for i, a in enumerate(ward.associations)])
-    insert(User, [
-        {"id": r.id, "email": f"r{i}@bench.example", "password_hash": "!bench-seeded-no-login",
-         "display_name": r.name, "locale": "ja", "languages": [], "version": 1, "created_at": now}
-        for i, r in enumerate(ward.residents)])
-    insert(Person, [
-        {"id": r.id, "user_id": r.id, "display_name": r.name, "search_name": fold_name(r.name),
-         "search_kana": None, "birth_year": None, "phone_digits": None, "created_by": r.id,
-         "merged_into": None, "version": 1, "created_at": now}
-        for r in ward.residents])
-    insert(AuthToken, [
-        {"token_hash": hashlib.sha256(r.token.encode()).hexdigest(), "user_id": r.id, "created_at": now,
-         "expires_at": later, "last_used_at": now, "revoked_at": None}
-        for r in ward.residents])
-    insert(SafetyConsent, [
-        {"person_id": ward.residents[i].id, **flags, "version": 1} for i, flags in ward.consents.items()])
-    insert(Household, [
-        {"id": h.id, "association_id": ward.associations[h.association], "label": h.label,
-         "address": h.address, "group_name": f"{h.association % 9 + 1}班", "version": 1,
-         "created_by": None, "created_at": now}
-        for h in ward.homes])
-    insert(HouseholdMember, [
-        {"household_id": h.id, "person_id": ward.residents[m].id} for h in ward.homes for m in h.members])
-    insert(AssociationMember, [
-        {"association_id": ward.associations[h.association], "user_id": ward.residents[m].id, "joined_at": now}
-        for h in ward.homes for m in h.members])
-    roles = [
-        {"id": str(uuid.uuid4()), "user_id": ward.residents[r].id, "role": "LEADER",
-         "scope_id": ward.associations[a], "granted_by": None, "created_at": now}
-        for a, rs in ward.leaders.items() for r in rs]
-    roles += [
-        {"id": str(uuid.uuid4()), "user_id": ward.residents[r].id, "role": "SHELTER_STAFF",
-         "scope_id": shelter_ids[s], "granted_by": None, "created_at": now}
-        for s, rs in ward.staff.items() for r in rs]
-    insert(UserRole, roles)
-    if url.startswith("postgresql"):
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    engine.dispose()
-    return timings
-
-
-async def import_shelters(url: str, path: Path, count: int) -> list[tuple[str, float, float]]:
-    """The first `count` rows of a real open-data file, through the shelter importer."""
-    from backend.api.wiring import wire
-    from backend.safety import shelters
-    from backend.safety.importer.parse import parse_file
-
-    wire()
-    records = parse_file(path).records[:count]
-    if len(records) < count:
-        raise SystemExit(f"{path} has only {len(records)} shelters")
-    db = Database(url)
-    try:
-        async with db.unit_of_work() as uow:
-            counts = await shelters.import_records(uow.session, records)
-            await uow.commit()
-    finally:
-        await db.dispose()
-    return [(sid, r.lat, r.lon) for sid, r in zip(counts.ids, records, strict=True)]
+# -- the ward: backend/api/drill/ward.py (the drill seeds the same way) -------------------
 
 
 def open_incident(url: str) -> str:
@@ -512,7 +360,8 @@ async def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         shelters = await import_shelters(url, args.shelter_file, args.shelters)
         shelter_ids = [s for s, _, _ in shelters]
-        ward = build_ward(args, rng)
+        ward = build_ward(residents=args.residents, associations=args.associations,
+                          shelters=args.shelters, rng=rng)
         seed_timings = seed(url, ward, shelter_ids)
         incident = open_incident(url)
         plan = plan_surge(args, ward, incident, shelters, rng)

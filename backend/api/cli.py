@@ -119,6 +119,23 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_drill(args: argparse.Namespace) -> None:
+    """A whole-ward drill against its own server process(es); exit 1 if anything was lost."""
+    from backend.api.drill.runner import DrillError, DrillOptions, parse_faults, run_drill
+
+    try:
+        options = DrillOptions(
+            residents=args.residents, faults=parse_faults(args.faults), database_url=args.database_url,
+            workers=args.workers, seconds=args.seconds,
+        )
+        if options.residents < 1 or options.seconds <= 0 or options.workers < 1:
+            raise DrillError("--residents, --seconds and --workers must be positive")
+        status = _run(lambda: run_drill(options))
+    except DrillError as exc:
+        _fail(str(exc))
+    raise SystemExit(status)
+
+
 def _share_metrics_between_workers(data_dir: Path) -> None:
     """prometheus_client's multiprocess mode: each worker writes its counters to files in a
     fresh directory and /metrics sums them (read before the workers start, hence the env)."""
@@ -267,6 +284,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+
+    drill = sub.add_parser("drill", help="a whole-ward disaster drill against a real server, with faults")
+    drill.add_argument("--residents", type=int, default=20_000)
+    drill.add_argument("--faults", default="none", help="none, all, or a list of kill,net,db,clock")
+    drill.add_argument("--database-url", default=None, help="an empty database (default: a new SQLite file)")
+    drill.add_argument("--workers", type=int, default=1)
+    drill.add_argument("--seconds", type=float, default=120.0)
+    drill.set_defaults(func=cmd_drill)
 
     backup = sub.add_parser("backup", help="write a consistent backup of the database to FILE")
     backup.add_argument("file")

@@ -2,7 +2,8 @@
 
 - Request errors (syntax, validation, variables) have no path: the client's to see.
 - Domain errors keep their message and stable code.
-- `HttpError` keeps its original error so the HTTP view can answer with its status.
+- `HttpError` keeps its original error so the HTTP view can answer with its status; a
+  database that cannot be reached becomes one (503 UNAVAILABLE, with Retry-After).
 - Anything else is logged with the request id and shown only as "Internal server error".
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from backend.core.errors import DomainError, HttpError
+from backend.core.db import is_transient
+from backend.core.errors import DomainError, HttpError, Unavailable
+from graphql import GraphQLError
 
 log = logging.getLogger("otagai.graphql")
 
@@ -23,6 +25,10 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if original is None or _is_variable_error(error):
         return error
+    if not isinstance(original, HttpError) and is_transient(original):
+        log.warning("database unavailable in %s (%s)", ".".join(str(p) for p in error.path or []),
+                    type(original).__name__)
+        original = Unavailable()
     if isinstance(original, HttpError):
         return GraphQLError(
             original.message, error.nodes, error.source, error.positions, error.path,

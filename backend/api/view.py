@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -27,7 +28,8 @@ from strawberry.types import ExecutionResult
 from backend.accounts import service as accounts
 from backend.api.errors import public_error
 from backend.core.context import AppParts, Context
-from backend.core.errors import HttpError, Unauthenticated
+from backend.core.db import is_transient
+from backend.core.errors import HttpError, Unauthenticated, Unavailable
 from graphql import GraphQLError
 
 
@@ -40,6 +42,7 @@ def _error_response(exc: HttpError, request_id: str) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status, headers={**exc.headers, "X-Request-Id": request_id})
 
 
+log = logging.getLogger("otagai.http")
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
@@ -99,6 +102,11 @@ class OtagaiGraphQL(GraphQL):  # type: ignore[type-arg]
             await JSONResponse(body, status_code=400, headers={"X-Request-Id": request_id})(scope, receive, send)
         except HttpError as exc:
             await _error_response(exc, request_id)(scope, receive, send)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("database unavailable (%s): answered 503", type(exc).__name__)
+            await _error_response(Unavailable(), request_id)(scope, receive, send)
 
     async def _identify(self, session_token: str | None) -> Any:
         if session_token is None:

@@ -130,8 +130,12 @@ class UnitOfWork:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Lock timeouts, deadlocks, serialization failures and lost connections."""
-    if isinstance(exc, TransientError):
+    """Lock timeouts, deadlocks, serialization failures, lost connections and a database
+    that cannot be reached at all (refused, reset, timed out: worth trying again soon)."""
+    if isinstance(exc, TransientError | ConnectionError | TimeoutError):
+        return True
+    cause = exc.__cause__
+    if cause is not None and cause is not exc and isinstance(cause, ConnectionError | TimeoutError):
         return True
     if isinstance(exc, OperationalError):
         return True

@@ -62,3 +62,11 @@ class HttpError(Exception):
 class Unauthenticated(HttpError):
     def __init__(self, message: str = "Sign-in required or token expired") -> None:
         super().__init__(401, "UNAUTHENTICATED", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Unavailable(HttpError):
+    """The database cannot be reached right now: 503, try again (the outbox keeps its queue)."""
+
+    def __init__(self, retry_after_s: int = 2) -> None:
+        super().__init__(503, "UNAVAILABLE", "The service is temporarily unavailable; try again shortly",
+                         headers={"Retry-After": str(retry_after_s)})

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from backend.api.drill.outbox import Reply
 from tests.support.operations import operation
 
-
-@dataclass
-class Reply:
-    status: int
-    headers: httpx.Headers
-    body: Any  # parsed JSON, or None when the body was not JSON
+__all__ = ["GraphQLTransport", "Reply"]
 
 
 class GraphQLTransport:

@@ -9,15 +9,18 @@ import { DEFAULT_LOCALE, languageNames, translator } from './i18n/i18n.js';
 import { createSync } from './sync.js';
 import { startServiceWorker } from './updates.js';
 import { createActions } from './actions.js';
+import { createSafety } from './safety.js';
 import { html, render } from './views/html.js';
 import { Layout } from './views/layout.js';
 import { SignIn } from './views/signin.js';
 import { CheckIn } from './views/checkin.js';
 import { Settings } from './views/settings.js';
+import { RollCall } from './views/rollcall.js';
+import { ShelterStaff } from './views/shelter.js';
+import { Household } from './views/household.js';
 import { ComingSoon } from './views/placeholder.js';
 
-const ROUTES = ['signin', 'checkin', 'shelter', 'rollcall', 'board', 'market', 'settings'];
-const BUILT = { checkin: CheckIn, settings: Settings };
+const ROUTES = ['signin', 'checkin', 'household', 'shelter', 'rollcall', 'board', 'market', 'settings'];
 const root = document.getElementById('app');
 
 let t = null;
@@ -29,6 +32,10 @@ const state = {
   signinMode: 'signin', authError: '', busy: false,
   draft: null, checkinError: '', profileError: '',
   position: null, locating: false, positionError: false, shelterQuery: '', showAllShelters: false,
+  // the safety screens (safety.js): roles and the last answers of online reads
+  roles: null, rolesLoaded: false, safetyIncidentId: null, rollcallAssociationId: null, rollcall: null,
+  rollcallLoading: false, shelterId: null, shelterStatus: null, liveMode: null,
+  receptionError: '', householdError: '',
 };
 
 function routeFromHash() {
@@ -78,6 +85,13 @@ function screen() {
   if (route === 'settings') {
     return { title: t('settings.title'), body: html`<${Settings} t=${t} state=${state} vm=${settingsVm()} act=${actions} />` };
   }
+  if (route === 'rollcall') {
+    return { title: t('rollcall.title'), body: html`<${RollCall} t=${t} vm=${safety.rollcallVm()} online=${state.online} act=${safetyActs} />` };
+  }
+  if (route === 'shelter') {
+    return { title: t('reception.title'), body: html`<${ShelterStaff} t=${t} vm=${safety.shelterVm()} online=${state.online} act=${safetyActs} />` };
+  }
+  if (route === 'household') return { title: t('household.title'), body: html`<${Household} t=${t} vm=${safety.householdVm()} act=${safetyActs} />` };
   return { title: t(`nav.${route}`), body: html`<${ComingSoon} t=${t} route=${route} />` };
 }
 
@@ -107,6 +121,11 @@ async function refresh() {
     userId ? db.entities(userId) : [],
     userId ? db.getUserState(userId) : null,
   ]);
+  if (userId !== (state.session?.userId ?? null)) {
+    // Someone else (or nobody) is signed in now: nothing of the last user's online reads stays.
+    safety.stop();
+    setState({ roles: null, rolesLoaded: false, rollcall: null, shelterStatus: null, liveMode: null });
+  }
   setState({
     session, pending: counts.mine, otherPending: counts.others, attention, queue,
     types: model.byType(entities), lastPulledAt: userState?.lastPulledAt ?? null,
@@ -140,6 +159,7 @@ const sync = createSync({
     setState({ syncing: false, syncProblem: stopped === 'version-not-supported' ? stopped : null });
     if (report.drained?.applied && before > 0 && state.pending === 0) announce(t('sync.allSent'));
     if (stopped === 'unauthenticated') announce(t('banner.signInAgain', { n: state.pending }));
+    safety.load(state.route, { afterSync: true, sent: Boolean(report.drained?.applied) });
   },
 });
 
@@ -147,6 +167,8 @@ const actions = createActions({
   state, setState, refresh, announce, sync, t: (...args) => t(...args), emptyDraft,
   setLocale: (code) => setLocale(code),
 });
+const safety = createSafety({ state, setState, refresh, announce, sync, t: (...args) => t(...args) });
+const safetyActs = safety.actions;
 
 async function main() {
   const device = await db.getDevice();
@@ -154,13 +176,15 @@ async function main() {
   setState({ languages: await languageNames(), route: routeFromHash() ?? 'checkin' });
   if (!routeFromHash()) window.history.replaceState(null, '', '#/checkin');
   window.addEventListener('hashchange', () => {
-    setState({ route: routeFromHash() ?? 'checkin', authError: '', checkinError: '' });
+    setState({ route: routeFromHash() ?? 'checkin', authError: '', checkinError: '', receptionError: '', householdError: '' });
+    safety.load(state.route);
     requestAnimationFrame(() => requestAnimationFrame(() => root.querySelector('h1')?.focus()));
   });
   window.addEventListener('online', () => setState({ online: true }));
   window.addEventListener('offline', () => setState({ online: false, syncing: false }));
   outbox.onChange(() => refresh());
   await refresh();
+  safety.load(state.route);
   if (state.session) db.pruneSent(state.session.userId);
   startServiceWorker({ onUpdateReady: (apply) => setState({ updateReady: apply }) });
   sync.start();

@@ -104,3 +104,110 @@ export function myStatus(types, userId, incidentId, queue) {
 export function pendingCheckIns(queue) {
   return queue.filter((q) => q.action === 'checkIn').length;
 }
+
+// -- safety screens: roles, roll-call, shelter reception, household -------------------------
+
+const URGENCY = ['DECEASED', 'INJURED', 'NEED_HELP', 'MISSING', 'SAFE']; // as the server ranks them
+export const CROWDING = ['EMPTY', 'HALF', 'CROWDED', 'FULL', 'UNKNOWN'];
+
+export function mostUrgent(conditions) {
+  const known = conditions.filter(Boolean);
+  if (!known.length) return null;
+  return known.reduce((a, b) => (URGENCY.indexOf(a) <= URGENCY.indexOf(b) ? a : b));
+}
+
+/** The scopes (association or shelter ids) of one role, from the last `me` fetched. */
+export function scopesOf(roles, role) {
+  return (roles?.data?.roles ?? []).filter((r) => r.role === role && r.scopeId).map((r) => r.scopeId);
+}
+
+export function associationName(types, id) {
+  return types.Association?.get(id)?.data?.name ?? null;
+}
+
+export function shelterName(types, id) {
+  return types.Shelter?.get(id)?.data?.name ?? null;
+}
+
+function queuedCheckIns(queue, incidentId) {
+  return queue.filter((q) => q.action === 'checkIn' && q.args.incidentId === incidentId && q.args.subjectId);
+}
+
+/**
+ * The door-knock list: households that have not answered first, each group in the server's
+ * street order. The last roll-call fetched is brought up to date with what the replica and the
+ * queue know: a member's pulled status, or an in-person check recorded here and not yet sent.
+ */
+export function rollCallRows(types, record, incidentId, queue) {
+  const queued = queuedCheckIns(queue, incidentId);
+  const rows = (record?.data?.households ?? []).map((h, order) => {
+    const memberIds = types.Household?.get(h.id)?.data?.memberIds ?? [];
+    const mine = queued.filter((q) => memberIds.includes(q.args.subjectId));
+    const pulled = memberIds.map((id) => types.SafetyStatus?.get(`${incidentId}:${id}`)?.data?.condition);
+    let { answered } = h;
+    let condition = h.latestCondition ?? null;
+    const pending = mine.length > 0;
+    if (pending) {
+      answered = true;
+      condition = mostUrgent([condition, ...mine.map((q) => q.args.condition)]);
+    } else if (pulled.some(Boolean)) {
+      answered = true;
+      condition = mostUrgent([condition, ...pulled]);
+    }
+    return { ...h, order, memberIds, answered, condition, pending };
+  });
+  rows.sort((a, b) => (a.answered - b.answered) || (a.order - b.order));
+  return rows;
+}
+
+/** People registered at reception here and not yet sent (name and the check-in queued). */
+export function queuedArrivals(queue, shelterId, incidentId) {
+  const names = new Map(queue.filter((q) => q.action === 'registerPerson').map((q) => [q.args.id, q.args.displayName]));
+  return queuedCheckIns(queue, incidentId)
+    .filter((q) => q.args.shelterId === shelterId)
+    .map((q) => ({ id: q.args.subjectId, displayName: names.get(q.args.subjectId) ?? null, condition: q.args.condition }));
+}
+
+/** The resident's households with every member's name and status in an incident. */
+export function myHouseholds(types, userId, incidentId, queue, myName) {
+  const queued = queuedCheckIns(queue, incidentId);
+  const statusOf = (personId) => {
+    const mine = queued.filter((q) => q.args.subjectId === personId);
+    if (mine.length) return { condition: mine[mine.length - 1].args.condition, pending: true };
+    const pulled = types.SafetyStatus?.get(`${incidentId}:${personId}`)?.data;
+    return pulled ? { condition: pulled.condition, reportedAt: pulled.reportedAt, pending: false } : null;
+  };
+  const ownStatus = () => {
+    const own = queue.filter((q) => q.action === 'checkIn' && q.args.incidentId === incidentId && !q.args.subjectId);
+    if (own.length) return { condition: own[own.length - 1].args.condition, pending: true };
+    return statusOf(userId);
+  };
+  return [...(types.Household?.values() ?? [])].map((e) => e.data)
+    .filter((h) => (h.memberIds ?? []).includes(userId))
+    .map((h) => {
+      const members = h.memberIds.map((id) => {
+        const person = types.Person?.get(id)?.data;
+        const isMe = id === userId;
+        return {
+          id, isMe, displayName: isMe ? myName : person?.displayName ?? null,
+          hasAccount: isMe || person?.hasAccount !== false, birthYear: person?.birthYear ?? null,
+          status: incidentId ? (isMe ? ownStatus() : statusOf(id)) : null,
+        };
+      });
+      const adding = queue.filter((q) => q.action === 'registerPerson' && q.args.householdId === h.id
+        && !h.memberIds.includes(q.args.id))
+        .map((q) => ({
+          id: q.args.id, isMe: false, displayName: q.args.displayName, hasAccount: false,
+          birthYear: q.args.birthYear ?? null, adding: true, status: incidentId ? statusOf(q.args.id) : null,
+        }));
+      members.sort((a, b) => (b.isMe - a.isMe) || (a.displayName ?? '').localeCompare(b.displayName ?? '', 'ja'));
+      return { ...h, members: [...members, ...adding] };
+    })
+    .sort((a, b) => a.label.localeCompare(b.label, 'ja'));
+}
+
+/** Associations the resident is a member of (pulled), for making a household of their own. */
+export function myAssociations(types) {
+  return [...(types.Association?.values() ?? [])].map((e) => e.data)
+    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '', 'ja'));
+}

@@ -47,6 +47,59 @@ export function graphql(query, variables, token) {
 }
 
 /**
+ * One GraphQL subscription over WebSocket (graphql-transport-ws, on the same path as HTTP).
+ * The token goes in connection_init. `onData(data)` for each result; `onClose(reason)` once,
+ * when the socket closes for any reason (the caller decides whether to poll or reconnect).
+ * Returns a function that ends the subscription.
+ */
+export function subscribe(query, variables, token, { onData, onOpen, onClose }) {
+  const url = new URL(GRAPHQL_URL, self.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  let socket;
+  let closed = false;
+  const finish = (reason) => {
+    if (closed) return;
+    closed = true;
+    try {
+      socket?.close(1000);
+    } catch {
+      // already closing
+    }
+    onClose?.(reason);
+  };
+  try {
+    socket = new WebSocket(url.href, 'graphql-transport-ws');
+  } catch {
+    setTimeout(() => finish('unavailable'), 0);
+    return () => {};
+  }
+  socket.onopen = () => socket.send(JSON.stringify({
+    type: 'connection_init', payload: token ? { Authorization: `Bearer ${token}` } : {},
+  }));
+  socket.onmessage = (event) => {
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (message.type === 'connection_ack') {
+      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
+      onOpen?.();
+    } else if (message.type === 'ping') {
+      socket.send(JSON.stringify({ type: 'pong' }));
+    } else if (message.type === 'next' && message.payload?.data) {
+      onData(message.payload.data);
+    } else if (message.type === 'error' || message.type === 'complete') {
+      finish(message.type);
+    }
+  };
+  socket.onerror = () => finish('error');
+  socket.onclose = (event) => finish(event.code === 4401 || event.code === 4403 ? 'unauthenticated' : 'closed');
+  return () => finish('ended');
+}
+
+/**
  * A static JSON file of the app: message catalogues (from the SW cache when offline), or with
  * `fresh` a file that must come from the server itself (the latest version's name).
  */

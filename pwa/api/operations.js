@@ -41,3 +41,27 @@ export const Pull = `query Pull($input: PullInput!) {
     serverEpoch
   }
 }`;
+
+export const RollCall = `query RollCall($associationId: ID!, $incidentId: ID!) {
+  rollCall(associationId: $associationId, incidentId: $incidentId) {
+    unansweredCount
+    households { id label address answered latestCondition members }
+  }
+}`;
+
+const SHELTER_STATUS_FIELDS = `shelterId incidentId isOpen occupancy capacity crowding
+    counts { condition count }
+    needs { need count }
+    people { personId displayName condition needs reportedAt disputed hasAccount }`;
+
+export const ShelterStatus = `query ShelterStatus($shelterId: ID!, $incidentId: ID!) {
+  shelterStatus(shelterId: $shelterId, incidentId: $incidentId) {
+    ${SHELTER_STATUS_FIELDS}
+  }
+}`;
+
+export const ShelterStatusChanged = `subscription ShelterStatusChanged($shelterId: ID!, $incidentId: ID!) {
+  shelterStatusChanged(shelterId: $shelterId, incidentId: $incidentId) {
+    ${SHELTER_STATUS_FIELDS}
+  }
+}`;

@@ -7,6 +7,8 @@
 //   sent       answered actions, kept to re-send after a server restore (SYNC.md case 13)
 //   attention  rejected actions the resident has to see ("needs attention")
 //   entities   the last pull, key [userId, entityType, entityId]
+// and in `meta`, 'fetched:<userId>:<name>': the last answer of an online-only read (roles,
+// a roll-call, a shelter's status) with the time it was fetched, so those screens render offline.
 
 import { openDB } from '../vendor/idb.js';
 
@@ -267,9 +269,24 @@ export async function entities(userId) {
   return (await database()).getAllFromIndex('entities', 'byUser', userId);
 }
 
+// -- the last answers of online reads ------------------------------------------------------
+
+const fetchedRange = (userId) => IDBKeyRange.bound(`fetched:${userId}:`, `fetched:${userId}:\uffff`);
+
+export async function getFetched(userId, name) {
+  return (await (await database()).get('meta', `fetched:${userId}:${name}`)) ?? null;
+}
+
+export async function putFetched(userId, name, data) {
+  const record = { data, fetchedAt: new Date().toISOString() };
+  await (await database()).put('meta', record, `fetched:${userId}:${name}`);
+  return record;
+}
+
 export async function forgetUser(userId) {
   const tx = (await database()).transaction(['meta', 'entities'], 'readwrite');
   await clearEntitiesIn(tx, userId);
+  await tx.objectStore('meta').delete(fetchedRange(userId));
   const state = await tx.objectStore('meta').get(`user:${userId}`);
   if (state) {
     await tx.objectStore('meta').put({ ...state, cursor: null, lastPulledAt: null }, `user:${userId}`);

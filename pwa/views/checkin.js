@@ -1,10 +1,8 @@
 // 安否確認: the four statuses residents drill with on the carriers' boards, offline if need be.
 import { html } from './html.js';
 import { formatTime } from './layout.js';
+import { CARRIER_WORDS } from './parts.js';
 import { COMMENT_MAX, NEEDS } from '../model.js';
-
-// The carriers' own words (災害用伝言板): shown beside a translation, never translated away.
-const CARRIER_WORDS = { SAFE: '無事です', NEED_HELP: '被害があります', HOME: '自宅にいます', SHELTER: '避難所にいます' };
 
 const CHOICES = [['condition', 'SAFE'], ['condition', 'NEED_HELP'], ['place', 'HOME'], ['place', 'SHELTER']];
 
@@ -123,6 +121,7 @@ function Someone({ t, vm, draft, act }) {
           ${t('checkin.forPerson', { name: p.displayName })}
         </label>`)}
       ${vm.people.length ? null : html`<p class="hint">${t('checkin.noOthers')}</p>`}
+      <p><a class="button secondary" href="#/household">${t('checkin.toHousehold')}</a></p>
     </fieldset>`;
 }
 

@@ -4,6 +4,7 @@ import { Attention } from './attention.js';
 
 export const MENU = [
   ['checkin', 'nav.checkin'],
+  ['household', 'nav.household'],
   ['shelter', 'nav.shelter'],
   ['rollcall', 'nav.rollcall'],
   ['board', 'nav.board'],

@@ -7,7 +7,9 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -75,6 +77,31 @@ class Site:
             cursor = page["cursor"]
             if not page["hasMore"]:
                 return changes
+
+    def admin(self) -> str:
+        """A ward admin's token (the account is made on first use)."""
+        if not self.rows("SELECT 1 FROM account_user WHERE email = ?", "ward-admin@example.jp"):
+            self.otagai("user", "create", "--email", "ward-admin@example.jp", "--password", PASSWORD,
+                        "--name", "防災課", "--role", "ward_admin")
+        return self.login("ward-admin@example.jp")[0]
+
+    def grant(self, user_id: str, role: str, scope_id: str) -> None:
+        data = self.graphql("GrantRole", {"userId": user_id, "role": role, "scopeId": scope_id}, self.admin())
+        assert data["grantRole"]["__typename"] == "RoleGranted", data
+
+    def push(self, token: str, *actions: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send actions as a fresh device of the user would (one batch); every one must apply."""
+        now = datetime.now(UTC).isoformat()
+        envelopes = [
+            {"mutationId": str(uuid.uuid4()), "seq": seq, "clientTime": now, "argsVersion": 1, "args": {name: args}}
+            for seq, (name, args) in enumerate(actions, start=1)
+        ]
+        payload = self.graphql("Push", {"input": {
+            "clientId": str(uuid.uuid4()), "serverEpoch": None, "appVersion": "test", "sentAt": now,
+            "mutations": envelopes,
+        }}, token)["push"]
+        assert [r["status"] for r in payload["results"]] == ["APPLIED"] * len(actions), payload
+        return list(payload["results"])
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the database directly (SQLite), with no app in between."""

@@ -3,6 +3,7 @@ layout reflows at 320 px, targets are at least 44 px, focus is visible and statu
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 from tests.pwa.site import ROOT, Phone, Site, shown
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ROUTES = ["signin", "checkin", "settings", "shelter", "rollcall", "board", "market"]
+ROUTES = ["signin", "checkin", "household", "settings", "shelter", "rollcall", "board", "market"]
+SAFETY_ROUTES = ["rollcall", "shelter", "household"]
 LOCALES = ["ja", "en", "ja-easy"]
 SHELTERS = ROOT / "fixtures" / "demo" / "toshima_emergency_sites.gsi.csv"
 
@@ -58,6 +60,64 @@ def test_every_screen_passes_axe_in_japanese_english_and_easy_japanese(phone: Ph
         for route in ROUTES:
             _show(page, route)
             found[f"#/{route} in {code}"] = audit(page)
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def _leader_staff_and_family(site: Site, email: str) -> None:
+    """The signed-in user leads an association, staffs a shelter and has a household: the
+    roll-call, reception and household screens all show data."""
+    incident = site.open_drill()
+    site.otagai("shelters", "import", str(SHELTERS))
+    token, user_id = site.login(email)
+    edges = site.graphql("Shelters", {"first": 100}, site.admin())["shelters"]["edges"]
+    shelter = next(e["node"]["id"] for e in edges if e["node"]["name"] == "駒込中学校")
+    association = site.otagai("association", "create", "--name", "本町一丁目町会")
+    site.grant(user_id, "LEADER", association)
+    site.grant(user_id, "SHELTER_STAFF", shelter)
+    mine, other, grandmother, neighbour = (str(uuid.uuid4()) for _ in range(4))
+    site.push(
+        token,
+        ("createHousehold", {"id": mine, "associationId": association, "label": "山田家",
+                             "address": "本町1-1-1", "joinSelf": True}),
+        ("registerPerson", {"id": grandmother, "displayName": "山田 ウメ", "householdId": mine, "birthYear": 1936}),
+        ("createHousehold", {"id": other, "associationId": association, "label": "佐藤家", "address": "本町1-2-1"}),
+        ("registerPerson", {"id": neighbour, "displayName": "佐藤 健", "householdId": other}),
+        ("checkIn", {"id": str(uuid.uuid4()), "incidentId": incident, "condition": "NEED_HELP", "place": "SHELTER",
+                     "shelterId": shelter, "subjectId": neighbour, "needs": ["WATER", "MEDICATION"]}),
+    )
+
+
+def _show_safety(page: Any, route: str) -> None:
+    page.goto(f"/#/{route}")
+    ready = {"rollcall": ".doorknock .report", "shelter": ".tally", "household": ".member .report"}[route]
+    page.locator(ready).first.wait_for(timeout=15000)
+    page.wait_for_timeout(100)
+
+
+def test_the_roll_call_reception_and_household_screens_with_data_pass_axe_and_reflow(
+    phones: Callable[..., Phone], site: Site
+) -> None:
+    phone = phones(viewport={"width": 320, "height": 640}, device_scale_factor=1)
+    page = phone.page
+    phone.open("#/signin")
+    phone.register("a11y-safety@example.jp", "山田 花子")
+    _leader_staff_and_family(site, "a11y-safety@example.jp")
+    page.reload()  # pulls the households and shelters
+    found: dict[str, Any] = {}
+    for code in LOCALES:
+        page.select_option("#language-select", code)
+        page.wait_for_function("(code) => document.querySelector('#language-select').value === code", arg=code)
+        for route in SAFETY_ROUTES:
+            _show_safety(page, route)
+            found[f"#/{route} in {code}"] = audit(page)
+            if page.evaluate("() => document.documentElement.scrollWidth") > 320:
+                found[f"#/{route} in {code} scrolls sideways at 320 px"] = True
+            found[f"#/{route} in {code} small targets"] = page.evaluate(TARGETS)
+    page.evaluate("() => { document.documentElement.style.fontSize = '225%'; }")  # text at 200%
+    for route in SAFETY_ROUTES:
+        _show_safety(page, route)
+        if page.evaluate("() => document.documentElement.scrollWidth") > 320:
+            found[f"#/{route} at 200% text scrolls sideways at 320 px"] = True
     assert {k: v for k, v in found.items() if v} == {}
 
 

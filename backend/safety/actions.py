@@ -18,8 +18,9 @@ from backend.safety.types import (
 
 
 async def _members_changed(session: AsyncSession, *, person_ids: list[str]) -> None:
-    """Someone joined a household: their household now sees their status (if they allow)."""
+    """Someone joined a household: it sees their name, and their status if they allow."""
     for person_id in person_ids:
+        await proxies.publish_person(session, person_id)
         await consent.republish_person(session, person_id)
 
 

@@ -20,7 +20,7 @@ from backend.core import audience, feed
 from backend.core.actions import ActionContext, ActionOutcome
 from backend.core.errors import Forbidden, NotFound, ValidationFailed
 from backend.core.ids import is_uuid
-from backend.safety import checkins
+from backend.safety import checkins, visibility
 from backend.safety.consent import republish_person
 from backend.safety.models import CheckIn, SafetyStatus
 
@@ -97,3 +97,22 @@ async def link_persons(session: AsyncSession, ctx: ActionContext, args: Any) -> 
     )
     await republish_person(session, keep.id, reports_changed=True)
     return ActionOutcome(entity_type="Person", entity_id=keep.id, version=keep.version)
+
+
+async def publish_person(session: AsyncSession, person_id: str) -> None:
+    """A person's name record to everyone who shares a household with them (and their
+    leaders): a member who joins with their own account appears by name on the household
+    screen, as one registered by someone else always did. Their status follows their consent."""
+    person = await people.get_person(session, person_id)
+    if person is None:
+        return
+    viewers = {audience.WARD_ADMINS}
+    for who in (person.user_id, person.created_by):
+        if who:
+            viewers.add(audience.user(who))
+    for home in (await visibility.of_person(session, person_id)).homes:
+        viewers |= {audience.household(home.id), audience.association_leaders(home.association_id)}
+    feed.record_change(
+        session, entity_type="Person", entity_id=person.id, version=person.version,
+        data=people.person_data(person), audiences=viewers,
+    )

@@ -131,6 +131,26 @@ async def test_someone_added_to_a_household_after_checking_in_is_seen_by_the_hou
     assert status_key(incident, partner.user_id) in pulled(resident, "SafetyStatus")
 
 
+async def test_members_with_their_own_accounts_see_each_other_by_name(api: Api) -> None:
+    """The household screen lists every member by name, not only those registered by others."""
+    association = await new_association(api)
+    resident = await api.device("resident@example.jp", "佐藤 健")
+    partner = await api.device("partner@example.jp", "佐藤 恵")
+    neighbour = await api.device("neighbour@example.jp", "鈴木 一郎")
+    leader = await api.device("leader@example.jp", "会長")
+    await grant(api, leader.user_id, Role.LEADER, association)
+    home = await new_household(api, association, "佐藤家", resident.user_id)
+
+    applied(await act(leader, "addHouseholdMember", {"householdId": home, "personId": partner.user_id}))
+
+    for device in (resident, partner, leader):
+        await device.pull_all()
+        names = {i: p["displayName"] for i, p in pulled(device, "Person").items()}
+        assert names == {resident.user_id: "佐藤 健", partner.user_id: "佐藤 恵"}, device.user_id
+    await neighbour.pull_all()
+    assert pulled(neighbour, "Person") == {}
+
+
 # -- registerPerson -------------------------------------------------------------------------
 async def test_a_resident_registers_a_family_member_without_a_phone_into_their_household(
     api: Api,

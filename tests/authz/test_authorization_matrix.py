@@ -1,0 +1,131 @@
+"""The authorization matrix (issue 8): every query, mutation and offline action of the schema,
+run as every role against the scopes of the world (tests/authz/world.py), and the outcome
+compared with who should be allowed. A new operation without a row here fails the suite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.authz.world import EVERYONE, ROLES, SIGNED_IN, World, build_world, variables
+from tests.conftest import Api
+from tests.support.operations import operation
+
+DENIED = {"FORBIDDEN", "UNAUTHENTICATED"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """An operation (by its graphql/operations file) or an offline action, and who may do it."""
+
+    field: str
+    allowed: frozenset[str]
+    operation: str | None = None  # the shared operation's name; None: an ActionInput member
+    vars: tuple[tuple[str, Any], ...] = ()
+
+    def template(self) -> dict[str, Any]:
+        return dict(self.vars)
+
+
+def q(field: str, allowed: frozenset[str], op: str, **vars: Any) -> Cell:
+    return Cell(field, frozenset(allowed), op, tuple(vars.items()))
+
+
+def a(field: str, allowed: frozenset[str], **args: Any) -> Cell:
+    return Cell(field, frozenset(allowed), None, tuple(args.items()))
+
+
+LEADS_A = frozenset({"leader_a", "ward_admin"})
+STAFF_S1 = frozenset({"staff_s1", "ward_admin"})
+ADMIN = frozenset({"ward_admin"})
+
+CELLS = [
+    # accounts
+    q("register", EVERYONE, "Register", input={"email": "@new", "password": "password-123", "displayName": "新"}),
+    q("login", EVERYONE, "Login", input={"email": "nobody@example.jp", "password": "password-123"}),
+    q("logout", SIGNED_IN, "Logout"),
+    q("me", EVERYONE, "Me"),
+    q("grantRole", ADMIN, "GrantRole", userId="@user_resident_b", role="LEADER", scopeId="@association_b"),
+    a("updateProfile", SIGNED_IN, displayName="新しい名前"),
+    # sync
+    q("pull", SIGNED_IN, "Pull", input={"cursor": None, "limit": 10}),
+    # safety: incidents and shelters
+    q("incidents", EVERYONE, "Incidents"),
+    q("shelters", EVERYONE, "Shelters"),
+    q("openIncident", ADMIN, "OpenIncident", name="訓練", isDrill=True),
+    q("closeIncident", ADMIN, "CloseIncident", id="@incident_2"),
+    q("setShelterOpen", STAFF_S1, "SetShelterOpen", shelterId="@shelter_1", incidentId="@incident", open=True),
+    q("shelterStatus", STAFF_S1, "ShelterStatus", shelterId="@shelter_1", incidentId="@incident"),
+    q("rollCall", LEADS_A, "RollCall", associationId="@association_a", incidentId="@incident"),
+    q("findPerson", EVERYONE, "FindPerson", incidentId="@incident", name="佐藤 ハナ"),
+    # safety: offline actions
+    a("checkIn", SIGNED_IN, id="@new", incidentId="@incident", condition="SAFE"),
+    a("checkIn", {"resident_a", "leader_a", "ward_admin"}, id="@new", incidentId="@incident",
+      subjectId="@grandma", condition="NEED_HELP"),
+    a("setSafetyVisibility", SIGNED_IN, publicSearch=False),
+    a("registerPerson", {"resident_a", "leader_a", "ward_admin"}, id="@new", displayName="佐藤 次郎",
+      householdId="@household_a"),
+    a("registerPerson", STAFF_S1, id="@new", displayName="受付 太郎"),
+    a("linkPersons", STAFF_S1, personId="@grandma", duplicateId="@grandma"),
+    # board: households
+    a("createHousehold", {"resident_a", "leader_a", "ward_admin"}, id="@new", associationId="@association_a",
+      label="新しい世帯", joinSelf=True),
+    a("addHouseholdMember", LEADS_A, householdId="@household_a", personId="@user_resident_b"),
+]
+
+
+def _denied_query(status: int, body: Any) -> bool:
+    if status == 401:
+        return True
+    assert status == 200, (status, body)
+    codes = {(e.get("extensions") or {}).get("code") for e in body.get("errors") or []}
+    assert "INTERNAL_ERROR" not in codes, body
+    if codes & DENIED:
+        return True
+    for value in (body.get("data") or {}).values():
+        if isinstance(value, dict) and value.get("code") in DENIED:
+            return True
+    return False
+
+
+async def _denied(world: World, cell: Cell, role: str) -> bool:
+    values = variables(cell.template(), world)
+    if cell.operation is not None:
+        reply = await world.api.gql.execute(cell.operation, values, world.token(role))
+        return _denied_query(reply.status, reply.body)
+    if role == "anonymous":
+        reply = await world.api.gql.execute("Push", {"input": {
+            "clientId": values.get("id", "c"), "appVersion": "t", "sentAt": "2026-11-26T00:00:00Z",
+            "mutations": []}}, None)
+        return reply.status == 401
+    device = world.devices[role]
+    mutation_id = device.enqueue(cell.field, values)
+    await device.drain()
+    result = device.results[mutation_id]
+    assert result["status"] != "REJECTED" or result["code"] != "INTERNAL_ERROR", result
+    return result["status"] == "REJECTED" and result["code"] in DENIED
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=lambda c: f"{c.field}-{'/'.join(sorted(c.allowed))[:40]}")
+async def test_each_role_is_allowed_exactly_what_it_should_be(api: Api, cell: Cell) -> None:
+    world = await build_world(api)
+    outcome = {role: not await _denied(world, cell, role) for role in sorted(ROLES, key=lambda r: r == "ward_admin")}
+
+    assert {r for r, allowed in outcome.items() if allowed} == set(cell.allowed), outcome
+
+
+def test_every_query_mutation_and_action_has_a_row() -> None:
+    """Adding an operation to the schema means deciding who may use it, here."""
+    from backend.api.registry import build_registry
+    from backend.api.schema import build_schema
+
+    schema = build_schema(build_registry())._schema
+    fields = set(schema.query_type.fields) | set(schema.mutation_type.fields)  # type: ignore[union-attr]
+    fields |= set(schema.get_type("ActionInput").fields)  # type: ignore[union-attr]
+    fields -= {"push"}  # carries the actions, each with its own rows
+    assert fields - {c.field for c in CELLS} == set()
+    for cell in CELLS:
+        if cell.operation is not None:
+            operation(cell.operation)  # the shared operation exists

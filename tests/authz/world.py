@@ -1,0 +1,81 @@
+"""The world every authorization cell runs in: two associations, two shelters, an incident,
+households, and one person of each role (issue 8, the authorization matrix)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.accounts.roles import Role
+from tests.conftest import Api
+from tests.safety.community import (
+    act,
+    applied,
+    grant,
+    new_association,
+    new_household,
+    new_shelter,
+    open_incident,
+)
+from tests.support.client import OutboxClient
+
+ROLES = ("anonymous", "resident_a", "resident_b", "leader_a", "staff_s1", "ward_admin")
+SIGNED_IN = frozenset(ROLES) - {"anonymous"}
+EVERYONE = frozenset(ROLES)
+
+
+@dataclass
+class World:
+    api: Api
+    devices: dict[str, OutboxClient]
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def token(self, role: str) -> str | None:
+        return None if role == "anonymous" else self.devices[role].token
+
+    def __getitem__(self, key: str) -> str:
+        return self.ids[key]
+
+
+async def build_world(api: Api) -> World:
+    devices = {role: await api.device(f"{role}@example.jp", role) for role in ROLES if role != "anonymous"}
+    ids: dict[str, str] = {
+        "incident": await open_incident(api),
+        "incident_2": await open_incident(api, name="別の災害"),
+        "association_a": await new_association(api, "本町一丁目町会"),
+        "association_b": await new_association(api, "本町二丁目町会"),
+        "shelter_1": await new_shelter(api, "本町小学校"),
+        "shelter_2": await new_shelter(api, "本町中学校", lat=35.70),
+    }
+    ids["household_a"] = await new_household(api, ids["association_a"], "佐藤家", devices["resident_a"].user_id)
+    ids["household_b"] = await new_household(api, ids["association_b"], "鈴木家", devices["resident_b"].user_id)
+    ids["household_leader"] = await new_household(api, ids["association_a"], "会長家", devices["leader_a"].user_id)
+    await grant(api, devices["leader_a"].user_id, Role.LEADER, ids["association_a"])
+    await grant(api, devices["staff_s1"].user_id, Role.SHELTER_STAFF, ids["shelter_1"])
+    await grant(api, devices["ward_admin"].user_id, Role.WARD_ADMIN)
+    grandma = str(uuid.uuid4())
+    applied(await act(devices["resident_a"], "registerPerson",
+                      {"id": grandma, "displayName": "佐藤 ハナ", "householdId": ids["household_a"]}))
+    ids["grandma"] = grandma
+    for role, device in devices.items():
+        ids[f"user_{role}"] = device.user_id
+    return World(api, devices, ids)
+
+
+def fresh_id() -> str:
+    return str(uuid.uuid4())
+
+
+def variables(template: dict[str, Any], world: World) -> dict[str, Any]:
+    """`"@key"` values name world ids; `"@new"` is a fresh UUID."""
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("@"):
+            return fresh_id() if value == "@new" else world[value[1:]]
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        return value
+
+    return {k: resolve(v) for k, v in template.items()}

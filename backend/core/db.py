@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -132,8 +133,8 @@ class UnitOfWork:
 def is_transient(exc: BaseException) -> bool:
     """Lock timeouts, deadlocks, serialization failures, lost connections and a database
     that cannot be reached at all (refused, reset, timed out: worth trying again soon)."""
-    if isinstance(exc, TransientError | ConnectionError | TimeoutError):
-        return True
+    if isinstance(exc, TransientError | ConnectionError | TimeoutError | PoolTimeout):
+        return True  # PoolTimeout: every pooled connection busy (overload): try again shortly
     cause = exc.__cause__
     if cause is not None and cause is not exc and isinstance(cause, ConnectionError | TimeoutError):
         return True

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts import people, service
 from backend.accounts.roles import Role
 from backend.board import associations, households
+from backend.board.demo import load_demo_board
 from backend.board.models import Association, Household
 from backend.core import audience, feed
+from backend.core.clock import utcnow
 from backend.core.db import Database
 from backend.core.ids import new_id
 from backend.safety import incidents, shelters
@@ -96,6 +98,7 @@ async def load_demo(database_url: str, folder: Path) -> int:
         async with db.unit_of_work() as uow:
             users, created = await _accounts(uow.session, folder)
             await _ward(uow.session, folder, users)
+            await load_demo_board(uow.session, users=users, now=utcnow())
             await uow.commit()
     finally:
         await db.dispose()

@@ -1,4 +1,5 @@
-"""What board plugs into the sync engine: household actions and membership audiences."""
+"""What board plugs into the sync engine: its offline actions (households, posts, comments,
+circular reads and RSVPs, reports) and the audiences membership opens."""
 
 from __future__ import annotations
 
@@ -8,17 +9,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import people
 from backend.accounts import service as accounts
-from backend.board import associations, households
-from backend.board.types import AddHouseholdMemberInput, CreateHouseholdInput
+from backend.board import (
+    access,
+    associations,
+    circulars,
+    comments,
+    edits,
+    households,
+    moderation,
+    posts,
+)
+from backend.board.types import (
+    AddHouseholdMemberInput,
+    CreateCommentInput,
+    CreateHouseholdInput,
+    CreatePostInput,
+    DeleteCommentInput,
+    DeletePostInput,
+    EditPostInput,
+    MarkCircularReadInput,
+    ReportContentInput,
+    RsvpCircularInput,
+)
 from backend.core import audience
 from backend.core.actions import ActionContext, ActionOutcome, ActionSpec, Registry
 from backend.core.errors import Forbidden, NotFound, ValidationFailed
 from backend.core.ids import is_uuid
-
-
-async def _leads(session: AsyncSession, user_id: str, association_id: str) -> bool:
-    roles = await accounts.roles_of(session, user_id)
-    return ("LEADER", association_id) in roles or ("WARD_ADMIN", "") in roles
 
 
 async def create_household(session: AsyncSession, ctx: ActionContext, args: Any) -> ActionOutcome:
@@ -26,7 +42,7 @@ async def create_household(session: AsyncSession, ctx: ActionContext, args: Any)
         raise ValidationFailed("The household id must be a UUID made by the app")
     association_id = str(args.association_id)
     await associations.get_association(session, association_id)
-    leads = await _leads(session, ctx.user_id, association_id)
+    leads = await access.leads(session, ctx.user_id, association_id)
     member = await associations.is_member(session, association_id=association_id, user_id=ctx.user_id)
     if not (leads or member):
         raise Forbidden("Join the association first")
@@ -47,7 +63,7 @@ async def create_household(session: AsyncSession, ctx: ActionContext, args: Any)
 
 async def add_household_member(session: AsyncSession, ctx: ActionContext, args: Any) -> ActionOutcome:
     household = await households.get_household(session, str(args.household_id))
-    if not await _leads(session, ctx.user_id, household.association_id):
+    if not await access.leads(session, ctx.user_id, household.association_id):
         raise Forbidden("Only leaders of the association add people to a household")
     person = await people.get_person(session, str(args.person_id))
     if person is None:
@@ -76,4 +92,21 @@ def register(registry: Registry) -> None:
         "addHouseholdMember", AddHouseholdMemberInput, add_household_member,
         description="Leaders: add a person to a household.",
     ))
+    _register_board(registry)
     registry.add_audiences(audiences_of_member)
+
+
+def _register_board(registry: Registry) -> None:
+    for name, input_type, handler, description in [
+        ("createPost", CreatePostInput, posts.create_post,
+         "Post on the association board; leaders and officers send broadcasts and circulars."),
+        ("editPost", EditPostInput, edits.edit_post, "The author edits a post (merged per field)."),
+        ("deletePost", DeletePostInput, edits.delete_post, "The author deletes a post."),
+        ("createComment", CreateCommentInput, comments.create_comment, "Comment on a post."),
+        ("deleteComment", DeleteCommentInput, comments.delete_comment, "The author deletes a comment."),
+        ("markCircularRead", MarkCircularReadInput, circulars.mark_read,
+         "A member opened a circular: their household has read it."),
+        ("rsvpCircular", RsvpCircularInput, circulars.answer_rsvp, "The household's answer to a circular."),
+        ("reportContent", ReportContentInput, moderation.report_content, "Report a post or comment."),
+    ]:
+        registry.add_action(ActionSpec(name, input_type, handler, description=description))

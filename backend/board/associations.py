@@ -6,10 +6,12 @@ import json
 import unicodedata
 
 import sqlalchemy as sa
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.board.models import Association, AssociationMember
+from backend.board.models import Association, AssociationGroup, AssociationMember
+from backend.core import audience, feed
 from backend.core.clock import utcnow
 from backend.core.errors import NotFound, ValidationFailed
 from backend.core.identity import Identity
@@ -32,15 +34,60 @@ def clean_area(area_geojson: str | None) -> str | None:
         elif data.get("type") == "Feature":
             data = data["geometry"]
         geometry = shape(data)
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError, ShapelyError) as exc:
         raise ValidationFailed(f"The area is not valid GeoJSON: {exc}") from exc
     if geometry.geom_type not in ("Polygon", "MultiPolygon") or not geometry.is_valid:
         raise ValidationFailed("The area must be a valid Polygon or MultiPolygon")
     return json.dumps(data, ensure_ascii=False)
 
 
+def association_data(association: Association, groups: list[str]) -> dict[str, object]:
+    return {
+        "id": association.id,
+        "name": association.name,
+        "isOpen": association.is_open,
+        "hasArea": association.area_geojson is not None,
+        "groups": groups,
+    }
+
+
+async def group_names(session: AsyncSession, association_id: str) -> list[str]:
+    rows = await session.scalars(
+        sa.select(AssociationGroup.name).where(AssociationGroup.association_id == association_id)
+        .order_by(AssociationGroup.name)
+    )
+    return list(rows)
+
+
+async def record_association(session: AsyncSession, association: Association) -> None:
+    """Members and leaders pull the association itself (its name and groups)."""
+    feed.record_change(
+        session, entity_type="Association", entity_id=association.id, version=association.version,
+        data=association_data(association, await group_names(session, association.id)),
+        audiences={audience.association_members(association.id), audience.association_leaders(association.id)},
+    )
+
+
+async def create_group(session: AsyncSession, *, association_id: str, name: str) -> AssociationGroup:
+    """A group (班); the caller checks that the actor leads the association."""
+    association = await get_association(session, association_id)
+    clean = unicodedata.normalize("NFC", name or "").strip()
+    if not 1 <= len(clean) <= 100:
+        raise ValidationFailed("The group name must have 1 to 100 characters")
+    if clean in await group_names(session, association_id):
+        raise ValidationFailed("This association already has a group of that name")
+    group = AssociationGroup(id=new_id(), association_id=association_id, name=clean, created_at=utcnow())
+    session.add(group)
+    association.version += 1
+    session.add(association)
+    await session.flush()
+    await record_association(session, association)
+    return group
+
+
 async def create_association(
-    session: AsyncSession, *, name: str, area_geojson: str | None = None, association_id: str | None = None
+    session: AsyncSession, *, name: str, area_geojson: str | None = None, association_id: str | None = None,
+    is_open: bool = False,
 ) -> Association:
     clean = unicodedata.normalize("NFC", name or "").strip()
     if not 1 <= len(clean) <= 200:
@@ -50,10 +97,12 @@ async def create_association(
         name=clean,
         match_name=match_name(clean),
         area_geojson=clean_area(area_geojson),
+        is_open=is_open,
         created_at=utcnow(),
     )
     session.add(association)
     await session.flush()
+    await record_association(session, association)
     return association
 
 

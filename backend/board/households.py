@@ -6,6 +6,8 @@ households of their association.
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from typing import Any
 
@@ -177,3 +179,9 @@ async def move_memberships(session: AsyncSession, *, from_person: str, to_person
     if moved:
         await events.emit(session, events.HOUSEHOLD_MEMBERS_CHANGED, person_ids=[to_person])
     return moved
+
+
+@functools.lru_cache(maxsize=65536)  # pure; a leader's screen asks for the same streets again
+def street_order(address: str) -> tuple[tuple[int, object], ...]:
+    """駒込3-1-2 before 駒込3-1-10: digits compare as numbers, the rest as text."""
+    return tuple((0, int(p)) if p.isdecimal() else (1, p) for p in re.findall(r"\d+|\D+", address))

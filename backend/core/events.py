@@ -15,6 +15,17 @@ Handler = Callable[..., Awaitable[None]]
 _HANDLERS: dict[str, list[Handler]] = {}
 
 HOUSEHOLD_MEMBERS_CHANGED = "household.members_changed"  # person_ids: list[str]
+# incident_id: str, name: str, is_drill: bool
+INCIDENT_OPENED = "safety.incident_opened"
+# checkin_id, incident_id, subject_id (a person id; a user's person has the user's id), reporter_id,
+# condition: str — a check-in someone made about another person
+CHECKIN_BY_PROXY = "safety.checkin_by_proxy"
+# post_id, association_id, urgency ("NORMAL" | "IMPORTANT" | "EMERGENCY"), title
+BROADCAST_PUBLISHED = "board.broadcast_published"
+# post_id, association_id, title
+CIRCULAR_PUBLISHED = "board.circular_published"
+# listing_id, owner_user_id, claimer_user_id, quantity, claim_id
+LISTING_CLAIMED = "market.listing_claimed"
 
 
 def subscribe(event: str, handler: Handler) -> None:

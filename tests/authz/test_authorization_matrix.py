@@ -13,7 +13,9 @@ from tests.authz.world import EVERYONE, ROLES, SIGNED_IN, World, build_world, va
 from tests.conftest import Api
 from tests.support.operations import operation
 
-DENIED = {"FORBIDDEN", "UNAUTHENTICATED"}
+# NOT_FOUND: an existing target hidden from those who may not see it (every target exists);
+# NO_HOUSEHOLD: circulars are read by households of the association, and they have none there.
+DENIED = {"FORBIDDEN", "UNAUTHENTICATED", "NOT_FOUND", "NO_HOUSEHOLD"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ def a(field: str, allowed: frozenset[str], **args: Any) -> Cell:
 LEADS_A = frozenset({"leader_a", "ward_admin"})
 STAFF_S1 = frozenset({"staff_s1", "ward_admin"})
 ADMIN = frozenset({"ward_admin"})
+MEMBERS_A = frozenset({"resident_a", "leader_a", "ward_admin"})
+AUTHOR_A = frozenset({"resident_a"})
+HOUSEHOLDS_A = frozenset({"resident_a", "leader_a"})
 
 CELLS = [
     # accounts
@@ -73,6 +78,32 @@ CELLS = [
     a("createHousehold", {"resident_a", "leader_a", "ward_admin"}, id="@new", associationId="@association_a",
       label="新しい世帯", joinSelf=True),
     a("addHouseholdMember", LEADS_A, householdId="@household_a", personId="@user_resident_b"),
+    # board: associations and membership
+    q("associationAt", EVERYONE, "AssociationAt", lat=35.6895, lon=139.6917),
+    q("createAssociation", ADMIN, "CreateAssociation", name="新しい町会"),
+    q("createGroup", LEADS_A, "CreateGroup", associationId="@association_a", name="3班"),
+    q("createInvite", LEADS_A, "CreateInvite", associationId="@association_a"),
+    q("joinAssociation", SIGNED_IN, "JoinAssociation", code="@invite_code"),
+    q("requestToJoin", SIGNED_IN, "RequestToJoin", associationId="@association_a"),
+    q("decideJoinRequest", LEADS_A, "DecideJoinRequest", requestId="@join_request", approve=True),
+    q("setOffice", LEADS_A, "SetOffice", associationId="@association_a", userId="@user_resident_a", office="会計"),
+    # board: posts, circulars, moderation
+    q("board", MEMBERS_A, "Board", associationId="@association_a"),
+    q("postPhoto", MEMBERS_A, "PostPhoto", id="@photo_a"),
+    q("attachPhoto", AUTHOR_A, "AttachPhoto", postId="@post_a", photoId="@new", data=""),
+    q("circularReceipts", LEADS_A, "CircularReceipts", postId="@circular_a"),
+    q("markHouseholdInformed", LEADS_A, "MarkHouseholdInformed", postId="@circular_a", householdId="@household_a"),
+    q("moderate", LEADS_A, "Moderate", targetType="POST", targetId="@post_a", hidden=False),
+    a("createPost", MEMBERS_A, id="@new", associationId="@association_a", kind="POST", title="t", body="b"),
+    a("createPost", LEADS_A, id="@new", associationId="@association_a", kind="BROADCAST", title="t", body="b",
+      urgency="EMERGENCY"),
+    a("editPost", AUTHOR_A, id="@post_a", title="夏祭り（変更）"),
+    a("deletePost", AUTHOR_A, id="@post_a"),
+    a("createComment", MEMBERS_A, id="@new", postId="@post_a", body="いいですね"),
+    a("deleteComment", AUTHOR_A, id="@comment_a"),
+    a("markCircularRead", HOUSEHOLDS_A, postId="@circular_a"),
+    a("rsvpCircular", HOUSEHOLDS_A, postId="@circular_a", answer="ATTEND"),
+    a("reportContent", MEMBERS_A, id="@new", targetType="POST", targetId="@post_a", reason="宣伝"),
 ]
 
 

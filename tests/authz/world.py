@@ -3,9 +3,13 @@ households, and one person of each role (issue 8, the authorization matrix)."""
 
 from __future__ import annotations
 
+import base64
+import io
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from PIL import Image
 
 from backend.accounts.roles import Role
 from tests.conftest import Api
@@ -60,7 +64,36 @@ async def build_world(api: Api) -> World:
     ids["grandma"] = grandma
     for role, device in devices.items():
         ids[f"user_{role}"] = device.user_id
-    return World(api, devices, ids)
+    world = World(api, devices, ids)
+    await _board(world)
+    return world
+
+
+def _jpeg() -> str:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 80, 40)).save(out, "JPEG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+async def _board(world: World) -> None:
+    """A post, a circular, a comment, a photo, an invite and a join request in association A."""
+    ids, devices, gql = world.ids, world.devices, world.api.gql
+    ids["post_a"], ids["circular_a"], ids["comment_a"], ids["photo_a"] = (fresh_id() for _ in range(4))
+    applied(await act(devices["resident_a"], "createPost", {
+        "id": ids["post_a"], "associationId": ids["association_a"], "kind": "POST", "title": "夏祭り",
+        "body": "手伝える方を募集します"}))
+    applied(await act(devices["leader_a"], "createPost", {
+        "id": ids["circular_a"], "associationId": ids["association_a"], "kind": "CIRCULAR",
+        "title": "防災訓練のお知らせ", "body": "日曜 9 時", "rsvp": True}))
+    applied(await act(devices["resident_a"], "createComment", {
+        "id": ids["comment_a"], "postId": ids["post_a"], "body": "参加します"}))
+    photo = await gql.data("AttachPhoto", {"postId": ids["post_a"], "photoId": ids["photo_a"], "data": _jpeg()},
+                           devices["resident_a"].token)
+    assert photo["attachPhoto"]["__typename"] == "Photo", photo
+    invite = await gql.data("CreateInvite", {"associationId": ids["association_a"]}, devices["leader_a"].token)
+    ids["invite_code"] = invite["createInvite"]["code"]
+    request = await gql.data("RequestToJoin", {"associationId": ids["association_a"]}, devices["staff_s1"].token)
+    ids["join_request"] = request["requestToJoin"]["id"]
 
 
 def fresh_id() -> str:

@@ -1,0 +1,46 @@
+"""Who may do what in an association: members, officers (役員) and leaders (LEADER role).
+
+Push handlers know only the user id, so roles are read from the database here; resolvers
+pass the request's `Identity`, whose roles were read when the token was checked.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts import service as accounts
+from backend.board.models import AssociationMember
+from backend.core.errors import Forbidden
+
+
+async def leads(session: AsyncSession, user_id: str, association_id: str) -> bool:
+    roles = await accounts.roles_of(session, user_id)
+    return ("LEADER", association_id) in roles or ("WARD_ADMIN", "") in roles
+
+
+async def membership(session: AsyncSession, user_id: str, association_id: str) -> AssociationMember | None:
+    return await session.get(AssociationMember, (association_id, user_id))
+
+
+async def require_member(session: AsyncSession, user_id: str, association_id: str) -> bool:
+    """A member or a leader may take part; returns whether the user leads the association."""
+    if await leads(session, user_id, association_id):
+        return True
+    if await membership(session, user_id, association_id) is None:
+        raise Forbidden("Only members of this association can do this")
+    return False
+
+
+async def require_officer(session: AsyncSession, user_id: str, association_id: str) -> None:
+    """Broadcasts and circulars: leaders and officers of the association."""
+    if await leads(session, user_id, association_id):
+        return
+    member = await membership(session, user_id, association_id)
+    if member is None or not member.office:
+        raise Forbidden("Only leaders and officers of this association send broadcasts and circulars")
+
+
+async def require_leader(session: AsyncSession, user_id: str, association_id: str) -> None:
+    if not await leads(session, user_id, association_id):
+        raise Forbidden("Only leaders of this association can do this")
+

@@ -255,6 +255,13 @@ def cmd_association_create(args: argparse.Namespace) -> None:
     print(association.id)
 
 
+def cmd_market_expire(_: argparse.Namespace) -> None:
+    from backend.core.clock import utcnow
+    from backend.market import listings
+
+    print(f"expired: {_in_uow(lambda s: listings.expire_due(s, now=utcnow(), limit=10_000))}")
+
+
 def cmd_export_pfif(args: argparse.Namespace) -> None:
     from backend.safety import pfif
 
@@ -353,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp_shelters.add_argument("--incident", required=True)
     exp_shelters.add_argument("--format", choices=("csv", "geojson"), default="csv")
     exp_shelters.set_defaults(func=cmd_export_shelters)
+
+    market = sub.add_parser("market", help="the help-each-other marketplace")
+    market.add_subparsers(dest="market_command", required=True, parser_class=_Parser).add_parser(
+        "expire", help="expire listings and claims past their time (run it from cron)",
+    ).set_defaults(func=cmd_market_expire)
 
     demo = sub.add_parser("demo", help="the demo ward")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True, parser_class=_Parser)

@@ -18,6 +18,7 @@ from backend.core import audience, feed
 from backend.core.clock import utcnow
 from backend.core.db import Database
 from backend.core.ids import new_id
+from backend.market.demo import load_demo_listings
 from backend.safety import incidents, shelters
 from backend.safety.importer.parse import parse_file
 from backend.safety.models import Shelter
@@ -98,6 +99,7 @@ async def load_demo(database_url: str, folder: Path) -> int:
         async with db.unit_of_work() as uow:
             users, created = await _accounts(uow.session, folder)
             await _ward(uow.session, folder, users)
+            await load_demo_listings(uow.session, users=users, now=utcnow())
             await load_demo_board(uow.session, users=users, now=utcnow())
             await uow.commit()
     finally:

@@ -7,6 +7,7 @@ import importlib
 from backend.accounts import actions as accounts_actions
 from backend.board import actions as board_actions
 from backend.core.actions import Registry
+from backend.market import actions as market_actions
 from backend.safety import actions as safety_actions
 
 
@@ -19,6 +20,7 @@ def build_registry(plugins: str | None = None) -> Registry:
     registry = Registry()
     accounts_actions.register(registry)
     board_actions.register(registry)
+    market_actions.register(registry)
     safety_actions.register(registry)
     for spec in filter(None, (p.strip() for p in (plugins or "").split(","))):
         module_name, _, function_name = spec.partition(":")

@@ -14,6 +14,7 @@ from backend.api.errors import PublicErrors
 from backend.accounts.resolvers import AccountsMutation, AccountsQuery
 from backend.core.actions import Registry
 from backend.board.resolvers import BoardMutation, BoardQuery
+from backend.market.resolvers import MarketMutation, MarketQuery
 from backend.safety.resolvers import SafetyMutation, SafetyQuery, SafetySubscription
 from backend.sync.resolvers import build_sync_fields
 from backend.sync.types import build_action_types
@@ -38,8 +39,8 @@ class OtagaiSchema(strawberry.Schema):
 
 def build_schema(registry: Registry) -> strawberry.Schema:
     sync_query, sync_mutation, sync_subscription = build_sync_fields(build_action_types(registry))
-    query: Any = merge_types("Query", (AccountsQuery, BoardQuery, SafetyQuery, sync_query))
-    mutation: Any = merge_types("Mutation", (AccountsMutation, BoardMutation, SafetyMutation, sync_mutation))
+    query: Any = merge_types("Query", (AccountsQuery, BoardQuery, MarketQuery, SafetyQuery, sync_query))
+    mutation: Any = merge_types("Mutation", (AccountsMutation, BoardMutation, MarketMutation, SafetyMutation, sync_mutation))
     subscription: Any = merge_types("Subscription", (SafetySubscription, sync_subscription))
     return OtagaiSchema(
         query=query,

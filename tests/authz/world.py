@@ -66,7 +66,23 @@ async def build_world(api: Api) -> World:
         ids[f"user_{role}"] = device.user_id
     world = World(api, devices, ids)
     await _board(world)
+    await _market(world)
     return world
+
+
+async def _market(world: World) -> None:
+    """A ward-wide offer and an association-only offer by resident A; resident B's claim."""
+    ids, devices = world.ids, world.devices
+    ids["listing_w"], ids["listing_a"], ids["claim_b"] = fresh_id(), fresh_id(), fresh_id()
+    here = {"lat": 35.6895, "lon": 139.6917}
+    applied(await act(devices["resident_a"], "createListing", {
+        "id": ids["listing_w"], "kind": "OFFER", "category": "WATER", "title": "水 2 ケース", "quantity": 5,
+        "location": here}))
+    applied(await act(devices["resident_a"], "createListing", {
+        "id": ids["listing_a"], "kind": "OFFER", "category": "FOOD", "title": "おにぎり", "quantity": 3,
+        "location": here, "visibility": "ASSOCIATION", "associationId": ids["association_a"]}))
+    applied(await act(devices["resident_b"], "claimListing", {
+        "id": ids["claim_b"], "listingId": ids["listing_w"], "quantity": 1}))
 
 
 def _jpeg() -> str:

@@ -28,6 +28,7 @@ from backend.core.context import AppParts
 from backend.core.db import Database
 from backend.core.pubsub import Broker
 from backend.core.settings import Settings, load_settings
+from backend.push.parts import PushParts, build_push_parts, running_worker
 from backend.sync.parts import SyncParts
 from backend.sync.pull import PullEngine
 from backend.sync.push import PushEngine
@@ -47,6 +48,7 @@ def build_parts(settings: Settings, registry: Registry) -> AppParts:
         puller=PullEngine(db, registry),
         broker=Broker(settings.redis_url),
     )
+    parts.domains["push"] = build_push_parts(settings)
     return parts
 
 
@@ -72,8 +74,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         sync_parts: SyncParts = parts.domains["sync"]
         await sync_parts.broker.start()
         pubsub.install(sync_parts.broker)
+        push_parts: PushParts = parts.domains["push"]
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                if settings.push_worker:
+                    await stack.enter_async_context(running_worker(push_parts, parts.db, settings))
+                yield
         finally:
             pubsub.install(None)
             await sync_parts.broker.stop()

@@ -147,6 +147,12 @@ def _share_metrics_between_workers(data_dir: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
+def cmd_worker(_: argparse.Namespace) -> None:
+    from backend.push.parts import run_until_signalled
+
+    _run(lambda: run_until_signalled(load_settings()))
+
+
 def cmd_user_create(args: argparse.Namespace) -> None:
     from backend.accounts import service
     from backend.accounts.roles import Role
@@ -306,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="restore FILE (server stopped) and start a new epoch")
     restore.add_argument("file")
     restore.set_defaults(func=cmd_restore)
+
+    sub.add_parser("worker", help="run the push delivery worker on its own").set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)

@@ -20,8 +20,8 @@ def build_registry(plugins: str | None = None) -> Registry:
     registry = Registry()
     accounts_actions.register(registry)
     board_actions.register(registry)
-    market_actions.register(registry)
     safety_actions.register(registry)
+    market_actions.register(registry)
     for spec in filter(None, (p.strip() for p in (plugins or "").split(","))):
         module_name, _, function_name = spec.partition(":")
         function = getattr(importlib.import_module(module_name), function_name or "register")

@@ -10,11 +10,12 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
 
-from backend.api.errors import PublicErrors
 from backend.accounts.resolvers import AccountsMutation, AccountsQuery
-from backend.core.actions import Registry
+from backend.api.errors import PublicErrors
 from backend.board.resolvers import BoardMutation, BoardQuery
+from backend.core.actions import Registry
 from backend.market.resolvers import MarketMutation, MarketQuery
+from backend.push.resolvers import PushMutation, PushQuery
 from backend.safety.resolvers import SafetyMutation, SafetyQuery, SafetySubscription
 from backend.sync.resolvers import build_sync_fields
 from backend.sync.types import build_action_types
@@ -39,8 +40,8 @@ class OtagaiSchema(strawberry.Schema):
 
 def build_schema(registry: Registry) -> strawberry.Schema:
     sync_query, sync_mutation, sync_subscription = build_sync_fields(build_action_types(registry))
-    query: Any = merge_types("Query", (AccountsQuery, BoardQuery, MarketQuery, SafetyQuery, sync_query))
-    mutation: Any = merge_types("Mutation", (AccountsMutation, BoardMutation, MarketMutation, SafetyMutation, sync_mutation))
+    query: Any = merge_types("Query", (AccountsQuery, BoardQuery, MarketQuery, PushQuery, SafetyQuery, sync_query))
+    mutation: Any = merge_types("Mutation", (AccountsMutation, BoardMutation, MarketMutation, PushMutation, SafetyMutation, sync_mutation))
     subscription: Any = merge_types("Subscription", (SafetySubscription, sync_subscription))
     return OtagaiSchema(
         query=query,

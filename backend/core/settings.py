@@ -23,6 +23,9 @@ class Settings:
     data_dir: Path = Path("var")
     push_allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
     push_allow_loopback: bool = False
+    push_subject: str = "mailto:push@otagai.invalid"  # VAPID `sub` (a mailto: address; webpush adds mailto:)
+    push_worker: bool = False  # run the push delivery worker in the app (`otagai serve` turns it on)
+    push_lease_seconds: float = 30.0  # a claimed delivery is retried after this if its worker died
     rate_limits: bool = True
     token_ttl_days: int = 30
     retention_days: int = 180
@@ -53,6 +56,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             else DEFAULT_PUSH_HOSTS
         ),
         push_allow_loopback=_flag(env.get("OTAGAI_PUSH_ALLOW_LOOPBACK")),
+        push_subject=env.get("OTAGAI_PUSH_SUBJECT") or "mailto:push@otagai.invalid",
+        push_worker=env.get("OTAGAI_PUSH_WORKER", "on").strip().lower() not in {"0", "off", "false", "no"},
+        push_lease_seconds=float(env.get("OTAGAI_PUSH_LEASE_SECONDS", "30")),
         rate_limits=(env.get("OTAGAI_RATE_LIMITS", "on").strip().lower() != "off"),
         retention_days=int(env.get("OTAGAI_RETENTION_DAYS", "180")),
         plugins=env.get("OTAGAI_PLUGINS") or None,

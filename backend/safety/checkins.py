@@ -27,7 +27,7 @@ from sqlalchemy.orm.util import identity_key
 
 from backend.accounts import people
 from backend.accounts import service as accounts
-from backend.core import audience, feed, pubsub
+from backend.core import audience, events, feed, pubsub
 from backend.core.actions import ActionContext, ActionOutcome
 from backend.core.errors import DomainError, Forbidden, NotFound, TransientError, ValidationFailed
 from backend.core.ids import is_uuid
@@ -319,4 +319,7 @@ async def check_in(session: AsyncSession, ctx: ActionContext, args: Any) -> Acti
         data=checkin_data(checkin), audiences=audiences,
     )
     _publish_status(session, snap, status)
+    if subject_id != ctx.user_id:  # a push to the person reported about (backend/push)
+        await events.emit(session, events.CHECKIN_BY_PROXY, checkin_id=checkin_id, incident_id=incident_id,
+                          subject_id=subject_id, reporter_id=ctx.user_id, condition=condition)
     return ActionOutcome(entity_type="CheckIn", entity_id=checkin_id, version=1)

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core import audience, feed
+from backend.core import audience, events, feed
 from backend.core.clock import utcnow
 from backend.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from backend.core.identity import Identity
@@ -63,6 +63,7 @@ async def open_incident(
     session.add(incident)
     await session.flush()
     _record(session, incident)
+    await events.emit(session, events.INCIDENT_OPENED, incident_id=incident.id, name=incident.name, is_drill=is_drill)
     return incident
 
 

@@ -120,6 +120,14 @@ CELLS = [
     a("cancelClaim", {"resident_a", "resident_b"}, claimId="@claim_b"),
     a("confirmHandover", {"resident_a", "resident_b"}, claimId="@claim_b"),
     a("reportListing", SIGNED_IN, listingId="@listing_w", reason="詐欺"),
+    # web push
+    q("vapidPublicKey", EVERYONE, "VapidPublicKey"),
+    q("subscribePush", SIGNED_IN, "SubscribePush", input={
+        "endpoint": "https://fcm.googleapis.com/fcm/send/authz", "locale": "ja",
+        "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+                 "auth": "tBHItJI5svbpez7KI4CCXg"}}),
+    q("pushSubscription", SIGNED_IN, "PushSubscription", endpoint="https://fcm.googleapis.com/fcm/send/authz"),
+    q("unsubscribePush", SIGNED_IN, "UnsubscribePush", endpoint="https://fcm.googleapis.com/fcm/send/authz"),
 ]
 
 

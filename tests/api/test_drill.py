@@ -26,7 +26,7 @@ async def test_a_short_drill_with_every_fault_loses_and_doubles_nothing(db_url: 
     assert lines[-4:] == [f"applied: {report['applied']}", "lost: 0", "doubled: 0", "converged: 100%"], lines
     assert status == 0
     assert int(report["applied"]) > 150
-    assert report["unanswered"] == "0"
+    assert report["unsent"] == "0"
     assert re.search(r"server killed -9 and restarted [1-9]", report["faults"]), report["faults"]
     assert "database unavailable 10 s" in report["faults"]
     assert int(re.search(r"door-knock reports: (\d+)", "\n".join(lines)).group(1)) > 0  # type: ignore[union-attr]

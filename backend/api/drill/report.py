@@ -82,7 +82,7 @@ def render(out: Any, drill: Drill, verdict: Verdict, server: ServerProcess, net:
     out(f"sent: {verdict.queued}")
     out(f"duplicated: {verdict.replayed}")
     out(f"rejected: {verdict.rejected}")
-    out(f"unanswered: {verdict.unanswered}")
+    out(f"unsent: {verdict.unanswered}")  # still queued on phones when the drill stopped waiting
     out(f"applied: {verdict.applied}")
     out(f"lost: {verdict.lost}")
     out(f"doubled: {verdict.doubled}")

@@ -30,6 +30,7 @@ from backend.api.migrate import upgrade
 from backend.core.db import driver_url, sqlite_path
 
 FAULTS = ("kill", "net", "db", "clock")
+RECOVERY_PATIENCE = 120.0  # seconds without a single answered action before giving up
 
 
 class DrillError(Exception):
@@ -270,16 +271,22 @@ class Drill:
         return done
 
     async def _recover(self, progress: Progress) -> None:
-        """Everyone back online: send every queue, then every phone pulls until it is current."""
-        started = time.monotonic()
-        deadline = started + max(300.0, 3 * self.o.seconds)
-        while time.monotonic() < deadline:
+        """Everyone back online: send every queue, then every phone pulls until it is current.
+        It gives up only when nothing has been answered for RECOVERY_PATIENCE seconds."""
+        started = last_progress = time.monotonic()
+        answered = -1
+        while time.monotonic() - last_progress < RECOVERY_PATIENCE:
             if len(self._knocked) < len(self.ward.leaders):  # a leader who could not load it yet
                 self._knocked |= await self._door_knock(self._transport, self._knocked)
             waiting = [i for i, d in enumerate(self.devices) if d.queue]
             if not waiting:
                 break
-            await asyncio.gather(*(self._sync(i, False) for i in waiting))
+            outcomes = await asyncio.gather(*(self._sync(i, False) for i in waiting))
+            now_answered = sum(len(d.results) for d in self.devices)
+            if now_answered != answered:
+                answered, last_progress = now_answered, time.monotonic()
+            if any(o != "empty" for o in outcomes):
+                await asyncio.sleep(1.0)  # overloaded or cut off: let the server breathe
             progress.show(self.o.seconds, self.devices, {}, recovering=True)
             self.run.worker_peak_mb = max([self.run.worker_peak_mb, *self._server.worker_rss_mb()])
         pending = list(range(len(self.devices)))

@@ -1,9 +1,10 @@
 """The end of the drill: every phone's outbox and replica compared with what the server holds.
 
-lost: an action a phone queued that the server does not reflect (no final answer, or applied
-but its effect missing); doubled: an effect the server holds more often than the phones'
-applied actions explain; converged: phones whose pulled replica shows the server's current
-version of their own profile and safety status.
+lost: an action the server answered as applied whose effect it does not hold; unsent: an
+action still in a phone's outbox when the drill stopped waiting (not lost — the phone still
+holds it — but that phone has not converged); doubled: an effect the server holds more often
+than the phones' applied actions explain; converged: phones with an empty outbox whose pulled
+replica shows the server's current version of their own profile and safety status.
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ def verify(url: str, incident: str, devices: list[OutboxClient]) -> Verdict:
             result = device.results.get(item.mutation_id)
             if result is None:
                 verdict.unanswered += 1
-                verdict.lost += 1
                 continue
             if result["status"] == "DUPLICATE" and not result.get("code"):
                 verdict.replayed += 1
@@ -86,6 +86,8 @@ def verify(url: str, incident: str, devices: list[OutboxClient]) -> Verdict:
         version = profiles.get(device.user_id, 0)
         verdict.lost += max(0, 1 + renames - version)
         verdict.doubled += max(0, version - 1 - renames)
+        if device.queue:
+            continue  # still holding actions: not converged
         own = device.replica.get(("Profile", device.user_id))
         status = device.replica.get(("SafetyStatus", f"{incident}:{device.user_id}"))
         seen = own["version"] if own else 1  # a profile never changed is not on the feed

@@ -3,154 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+from backend.api.cli_server import add_server_commands
+from backend.api.cli_support import Parser, UsageError, fail, run
 from backend.api.wiring import wire
 from backend.core.errors import DomainError
 from backend.core.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-
-
-class UsageError(Exception):
-    """Bad input to a command: one line on stderr, exit status 2."""
-
-
-def _fail(message: str) -> NoReturn:
-    one_line = "; ".join(part.strip() for part in message.splitlines() if part.strip())
-    print(f"otagai: error: {one_line}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def _run(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
-    async def runner() -> Any:
-        return await coro_fn()
-
-    return asyncio.run(runner())
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        _fail(message)
-
-
-
-def cmd_db_upgrade(_: argparse.Namespace) -> None:
-    from backend.api.migrate import upgrade
-
-    upgrade(load_settings().database_url)
-    print("database is up to date")
-
-
-def _new_epoch(database_url: str) -> str:
-    from backend.core.db import Database
-    from backend.sync.server_state import new_epoch
-
-    async def go() -> str:
-        db = Database(database_url)
-        try:
-            async with db.unit_of_work() as uow:
-                epoch = await new_epoch(uow.session)
-                await uow.commit()
-            return epoch
-        finally:
-            await db.dispose()
-
-    epoch: str = _run(go)
-    return epoch
-
-
-def cmd_db_new_epoch(_: argparse.Namespace) -> None:
-    print(_new_epoch(load_settings().database_url))
-
-
-def cmd_backup(args: argparse.Namespace) -> None:
-    from backend.api.backup import BackupError, backup
-
-    try:
-        backup(load_settings().database_url, Path(args.file))
-    except BackupError as exc:
-        _fail(str(exc))
-    print(f"backup written to {args.file}")
-
-
-def cmd_restore(args: argparse.Namespace) -> None:
-    """Restore, migrate, and start a new epoch; prints the new epoch on the last line."""
-    from backend.api.backup import BackupError, restore
-    from backend.api.migrate import upgrade
-
-    database_url = load_settings().database_url
-    try:
-        restore(database_url, Path(args.file))
-    except BackupError as exc:
-        _fail(str(exc))
-    upgrade(database_url)
-    print("restored; devices will re-register and re-send (new server epoch):")
-    print(_new_epoch(database_url))
-
-
-def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from backend.api.migrate import upgrade
-
-    settings = load_settings()
-    upgrade(settings.database_url)
-    # Servers log JSON lines with request ids unless told otherwise (the workers read this).
-    os.environ.setdefault("OTAGAI_LOG_FORMAT", "json")
-    if args.workers > 1:
-        _share_metrics_between_workers(settings.data_dir)
-    uvicorn.run(
-        "backend.api.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        log_config=None,  # uvicorn's own messages go through our handlers (backend/core/logs.py)
-        access_log=False,  # the request guard logs each request, with its request id
-        ws="websockets-sansio",
-    )
-
-
-def cmd_drill(args: argparse.Namespace) -> None:
-    """A whole-ward drill against its own server process(es); exit 1 if anything was lost."""
-    from backend.api.drill.runner import DrillError, DrillOptions, parse_faults, run_drill
-
-    try:
-        options = DrillOptions(
-            residents=args.residents, faults=parse_faults(args.faults), database_url=args.database_url,
-            workers=args.workers, seconds=args.seconds,
-        )
-        if options.residents < 1 or options.seconds <= 0 or options.workers < 1:
-            raise DrillError("--residents, --seconds and --workers must be positive")
-        status = _run(lambda: run_drill(options))
-    except DrillError as exc:
-        _fail(str(exc))
-    raise SystemExit(status)
-
-
-def _share_metrics_between_workers(data_dir: Path) -> None:
-    """prometheus_client's multiprocess mode: each worker writes its counters to files in a
-    fresh directory and /metrics sums them (read before the workers start, hence the env)."""
-    import shutil
-
-    directory = (data_dir / "metrics").resolve()
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
-
-
-def cmd_worker(_: argparse.Namespace) -> None:
-    from backend.push.parts import run_until_signalled
-
-    _run(lambda: run_until_signalled(load_settings()))
 
 
 def cmd_user_create(args: argparse.Namespace) -> None:
@@ -163,9 +28,9 @@ def cmd_user_create(args: argparse.Namespace) -> None:
         try:
             role = Role(args.role.upper())
         except ValueError:
-            _fail(f"unknown role {args.role!r}; use ward_admin (scoped roles: grantRole)")
+            fail(f"unknown role {args.role!r}; use ward_admin (scoped roles: grantRole)")
         if role is not Role.WARD_ADMIN:
-            _fail("only ward_admin can be given here; leaders and staff need a scope (grantRole)")
+            fail("only ward_admin can be given here; leaders and staff need a scope (grantRole)")
 
     async def go() -> str:
         db = Database(load_settings().database_url)
@@ -182,7 +47,7 @@ def cmd_user_create(args: argparse.Namespace) -> None:
         finally:
             await db.dispose()
 
-    print(_run(go))
+    print(run(go))
 
 
 def cmd_demo_load(_: argparse.Namespace) -> None:
@@ -191,7 +56,7 @@ def cmd_demo_load(_: argparse.Namespace) -> None:
     async def go() -> int:
         return await load_demo(load_settings().database_url, FIXTURES / "demo")
 
-    created = _run(go)
+    created = run(go)
     print(f"demo ward loaded: {created} new accounts")
 
 
@@ -209,7 +74,7 @@ def _in_uow(fn: Callable[[Any], Awaitable[Any]]) -> Any:
         finally:
             await db.dispose()
 
-    return _run(go)
+    return run(go)
 
 
 def cmd_shelters_import(args: argparse.Namespace) -> None:
@@ -218,7 +83,7 @@ def cmd_shelters_import(args: argparse.Namespace) -> None:
 
     path = Path(args.file)
     if not path.is_file():
-        _fail(f"no such file: {path}")
+        fail(f"no such file: {path}")
     parsed = parse_file(path, format=args.format, encoding=args.encoding)
     counts = _in_uow(lambda session: shelters.import_records(session, parsed.records))
     print(f"format: {parsed.format} ({parsed.encoding})")
@@ -255,7 +120,7 @@ def cmd_association_create(args: argparse.Namespace) -> None:
     if args.area:
         area_path = Path(args.area)
         if not area_path.is_file():
-            _fail(f"no such file: {area_path}")
+            fail(f"no such file: {area_path}")
         area = area_path.read_text(encoding="utf-8")
     association = _in_uow(lambda s: associations.create_association(s, name=args.name, area_geojson=area))
     print(association.id)
@@ -289,41 +154,12 @@ def cmd_export_shelters(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="otagai", description="Otagai (お互い様) server and tools")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    serve = sub.add_parser("serve", help="run the app (migrates first)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.set_defaults(func=cmd_serve)
-
-    drill = sub.add_parser("drill", help="a whole-ward disaster drill against a real server, with faults")
-    drill.add_argument("--residents", type=int, default=20_000)
-    drill.add_argument("--faults", default="none", help="none, all, or a list of kill,net,db,clock")
-    drill.add_argument("--database-url", default=None, help="an empty database (default: a new SQLite file)")
-    drill.add_argument("--workers", type=int, default=1)
-    drill.add_argument("--seconds", type=float, default=120.0)
-    drill.set_defaults(func=cmd_drill)
-
-    backup = sub.add_parser("backup", help="write a consistent backup of the database to FILE")
-    backup.add_argument("file")
-    backup.set_defaults(func=cmd_backup)
-    restore = sub.add_parser("restore", help="restore FILE (server stopped) and start a new epoch")
-    restore.add_argument("file")
-    restore.set_defaults(func=cmd_restore)
-
-    sub.add_parser("worker", help="run the push delivery worker on its own").set_defaults(func=cmd_worker)
-
-    db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
-    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
-    db_sub.add_parser(
-        "new-epoch", help="after restoring a backup: make clients re-register and re-send"
-    ).set_defaults(func=cmd_db_new_epoch)
+    parser = Parser(prog="otagai", description="Otagai (お互い様) server and tools")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    add_server_commands(sub)
 
     user = sub.add_parser("user", help="accounts")
-    user_sub = user.add_subparsers(dest="user_command", required=True, parser_class=_Parser)
+    user_sub = user.add_subparsers(dest="user_command", required=True, parser_class=Parser)
     create = user_sub.add_parser("create", help="create an account")
     create.add_argument("--email", required=True)
     create.add_argument("--password", required=True)
@@ -333,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_user_create)
 
     shelters = sub.add_parser("shelters", help="shelters and evacuation sites")
-    shelters_sub = shelters.add_subparsers(dest="shelters_command", required=True, parser_class=_Parser)
+    shelters_sub = shelters.add_subparsers(dest="shelters_command", required=True, parser_class=Parser)
     imp = shelters_sub.add_parser("import", help="import an open-data CSV (idempotent)")
     imp.add_argument("file")
     imp.add_argument("--format", default="auto")
@@ -341,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_shelters_import)
 
     incident = sub.add_parser("incident", help="incidents and drills")
-    incident_sub = incident.add_subparsers(dest="incident_command", required=True, parser_class=_Parser)
+    incident_sub = incident.add_subparsers(dest="incident_command", required=True, parser_class=Parser)
     inc_open = incident_sub.add_parser("open", help="open an incident (or a drill)")
     inc_open.add_argument("--name", required=True)
     inc_open.add_argument("--drill", action="store_true")
@@ -351,14 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     inc_close.set_defaults(func=cmd_incident_close)
 
     association = sub.add_parser("association", help="neighbourhood associations")
-    association_sub = association.add_subparsers(dest="association_command", required=True, parser_class=_Parser)
+    association_sub = association.add_subparsers(dest="association_command", required=True, parser_class=Parser)
     assoc_create = association_sub.add_parser("create", help="create an association")
     assoc_create.add_argument("--name", required=True)
     assoc_create.add_argument("--area", help="a GeoJSON file with the area polygon")
     assoc_create.set_defaults(func=cmd_association_create)
 
     export = sub.add_parser("export", help="exports for other systems (written to stdout)")
-    export_sub = export.add_subparsers(dest="export_command", required=True, parser_class=_Parser)
+    export_sub = export.add_subparsers(dest="export_command", required=True, parser_class=Parser)
     exp_pfif = export_sub.add_parser("pfif", help="an incident's findable people as PFIF 1.4 XML")
     exp_pfif.add_argument("--incident", required=True)
     exp_pfif.add_argument("--domain", help="this repository's domain in PFIF record ids")
@@ -370,12 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp_shelters.set_defaults(func=cmd_export_shelters)
 
     market = sub.add_parser("market", help="the help-each-other marketplace")
-    market.add_subparsers(dest="market_command", required=True, parser_class=_Parser).add_parser(
+    market.add_subparsers(dest="market_command", required=True, parser_class=Parser).add_parser(
         "expire", help="expire listings and claims past their time (run it from cron)",
     ).set_defaults(func=cmd_market_expire)
 
     demo = sub.add_parser("demo", help="the demo ward")
-    demo_sub = demo.add_subparsers(dest="demo_command", required=True, parser_class=_Parser)
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True, parser_class=Parser)
     demo_sub.add_parser("load", help="load fixtures/demo (idempotent)").set_defaults(func=cmd_demo_load)
     return parser
 
@@ -387,9 +223,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         args.func(args)
     except DomainError as exc:
-        _fail(f"{exc.message} ({exc.code})")
+        fail(f"{exc.message} ({exc.code})")
     except (UsageError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 if __name__ == "__main__":

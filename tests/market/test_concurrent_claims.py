@@ -73,11 +73,10 @@ async def test_concurrent_claims_never_take_more_than_was_offered(api: Api, db_u
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_kind", ["postgresql"])  # two server processes: the PostgreSQL deployment
 async def test_claims_racing_through_two_server_processes_split_exactly(
     db_kind: str, db_url: str, live_servers: LiveServers
 ) -> None:
-    if db_kind != "postgresql":
-        pytest.skip("two server processes on one database: the PostgreSQL deployment")
     server = live_servers.start(db_url, workers=2)
     link = Link(server)
     try:

@@ -2,19 +2,14 @@
 
 import * as db from './outbox/db.js';
 import * as outbox from './outbox/outbox.js';
+import { queuer } from './queue.js';
 import * as session from './outbox/session.js';
 import { COMMENT_MAX } from './model.js';
 
 const AUTH_CODES = new Set(['INVALID_CREDENTIALS', 'EMAIL_TAKEN', 'VALIDATION', 'OFFLINE', 'SERVER', 'RATE_LIMITED']);
 
 export function createActions({ state, setState, refresh, announce, sync, t, emptyDraft, setLocale }) {
-  async function queue(action, args, message) {
-    await outbox.enqueue(action, args);
-    await refresh();
-    announce(state.online ? message : `${message} ${t('sync.willSendLater')}`);
-    outbox.requestPersistence().then(() => refresh());
-    sync.afterWrite();
-  }
+  const queue = queuer({ state, refresh, announce, sync, t });
 
   function authError(result) {
     const code = AUTH_CODES.has(result.code) ? result.code : 'SERVER';

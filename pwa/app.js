@@ -10,6 +10,8 @@ import { createSync } from './sync.js';
 import { startServiceWorker } from './updates.js';
 import { createActions } from './actions.js';
 import { createSafety } from './safety.js';
+import { createBoard } from './board.js';
+import { createMarket } from './market.js';
 import { html, render } from './views/html.js';
 import { Layout } from './views/layout.js';
 import { SignIn } from './views/signin.js';
@@ -18,7 +20,8 @@ import { Settings } from './views/settings.js';
 import { RollCall } from './views/rollcall.js';
 import { ShelterStaff } from './views/shelter.js';
 import { Household } from './views/household.js';
-import { ComingSoon } from './views/placeholder.js';
+import { Board } from './views/board.js';
+import { Market } from './views/market.js';
 
 const ROUTES = ['signin', 'checkin', 'household', 'shelter', 'rollcall', 'board', 'market', 'settings'];
 const root = document.getElementById('app');
@@ -36,6 +39,10 @@ const state = {
   roles: null, rolesLoaded: false, safetyIncidentId: null, rollcallAssociationId: null, rollcall: null,
   rollcallLoading: false, shelterId: null, shelterStatus: null, liveMode: null,
   receptionError: '', householdError: '',
+  // the board and the marketplace (board.js, market.js)
+  boardAssociationId: null, openPosts: [], receipts: {}, boardError: '',
+  postDraft: { kind: 'POST', urgency: 'NORMAL', rsvp: false },
+  near: null, nearLoading: false, marketError: '', listingDraft: { kind: 'OFFER', category: 'WATER' },
 };
 
 function routeFromHash() {
@@ -92,7 +99,8 @@ function screen() {
     return { title: t('reception.title'), body: html`<${ShelterStaff} t=${t} vm=${safety.shelterVm()} online=${state.online} act=${safetyActs} />` };
   }
   if (route === 'household') return { title: t('household.title'), body: html`<${Household} t=${t} vm=${safety.householdVm()} act=${safetyActs} />` };
-  return { title: t(`nav.${route}`), body: html`<${ComingSoon} t=${t} route=${route} />` };
+  if (route === 'board') return { title: t('board.title'), body: html`<${Board} t=${t} vm=${board.vm()} online=${state.online} act=${board.actions} />` };
+  return { title: t('market.title'), body: html`<${Market} t=${t} vm=${market.vm()} act=${market.actions} />` };
 }
 
 function draw() {
@@ -124,7 +132,10 @@ async function refresh() {
   if (userId !== (state.session?.userId ?? null)) {
     // Someone else (or nobody) is signed in now: nothing of the last user's online reads stays.
     safety.stop();
-    setState({ roles: null, rolesLoaded: false, rollcall: null, shelterStatus: null, liveMode: null });
+    setState({
+      roles: null, rolesLoaded: false, rollcall: null, shelterStatus: null, liveMode: null,
+      openPosts: [], receipts: {}, near: null, boardAssociationId: null,
+    });
   }
   setState({
     session, pending: counts.mine, otherPending: counts.others, attention, queue,
@@ -159,7 +170,10 @@ const sync = createSync({
     setState({ syncing: false, syncProblem: stopped === 'version-not-supported' ? stopped : null });
     if (report.drained?.applied && before > 0 && state.pending === 0) announce(t('sync.allSent'));
     if (stopped === 'unauthenticated') announce(t('banner.signInAgain', { n: state.pending }));
-    safety.load(state.route, { afterSync: true, sent: Boolean(report.drained?.applied) });
+    const after = { afterSync: true, sent: Boolean(report.drained?.applied) };
+    safety.load(state.route, after);
+    board.load(state.route, after);
+    market.load(state.route, after);
   },
 });
 
@@ -169,6 +183,14 @@ const actions = createActions({
 });
 const safety = createSafety({ state, setState, refresh, announce, sync, t: (...args) => t(...args) });
 const safetyActs = safety.actions;
+const board = createBoard({ state, setState, refresh, announce, sync, t: (...args) => t(...args) });
+const market = createMarket({ state, setState, refresh, announce, sync, t: (...args) => t(...args) });
+
+function loadScreen(route) {
+  safety.load(route);
+  board.load(route);
+  market.load(route);
+}
 
 async function main() {
   const device = await db.getDevice();
@@ -176,15 +198,16 @@ async function main() {
   setState({ languages: await languageNames(), route: routeFromHash() ?? 'checkin' });
   if (!routeFromHash()) window.history.replaceState(null, '', '#/checkin');
   window.addEventListener('hashchange', () => {
-    setState({ route: routeFromHash() ?? 'checkin', authError: '', checkinError: '', receptionError: '', householdError: '' });
-    safety.load(state.route);
+    setState({ route: routeFromHash() ?? 'checkin', authError: '', checkinError: '', receptionError: '', householdError: '',
+      boardError: '', marketError: '' });
+    loadScreen(state.route);
     requestAnimationFrame(() => requestAnimationFrame(() => root.querySelector('h1')?.focus()));
   });
   window.addEventListener('online', () => setState({ online: true }));
   window.addEventListener('offline', () => setState({ online: false, syncing: false }));
   outbox.onChange(() => refresh());
   await refresh();
-  safety.load(state.route);
+  loadScreen(state.route);
   if (state.session) db.pruneSent(state.session.userId);
   startServiceWorker({ onUpdateReady: (apply) => setState({ updateReady: apply }) });
   sync.start();

@@ -5,13 +5,15 @@
 
 import * as db from './outbox/db.js';
 import { graphql, subscribe } from './api/client.js';
-import { Me, RollCall, ShelterStatus, ShelterStatusChanged } from './api/operations.js';
+import { CircularReceipts, Listings, Me, RollCall, ShelterStatus, ShelterStatusChanged } from './api/operations.js';
 
 const POLL_MS = 10000;
 const RECONNECT_MS = 15000;
 
 export const rollCallKey = (associationId, incidentId) => `rollcall:${associationId}:${incidentId}`;
 export const shelterKey = (shelterId, incidentId) => `shelter:${shelterId}:${incidentId}`;
+export const receiptsKey = (postId) => `receipts:${postId}`;
+export const LISTINGS_KEY = 'listings';
 
 export async function cached(name) {
   const session = await db.getSession();
@@ -22,7 +24,7 @@ export async function cached(name) {
  * Ask the server and keep the answer. Returns {outcome, record}: outcome is 'ok', 'offline',
  * 'paused' (sign in again), 'forbidden' (not this user's to see) or 'failed'.
  */
-async function fetchAndKeep(name, query, variables, field) {
+async function fetchAndKeep(name, query, variables, field, keep = (data) => data) {
   const session = await db.getSession();
   if (!session?.userId || !session.token || session.needsSignIn) return { outcome: 'paused' };
   if (navigator.onLine === false) return { outcome: 'offline' };
@@ -36,7 +38,7 @@ async function fetchAndKeep(name, query, variables, field) {
   if (codes.includes('FORBIDDEN')) return { outcome: 'forbidden' };
   const data = reply.status === 200 ? reply.body?.data?.[field] : null;
   if (!data) return { outcome: 'failed' };
-  return { outcome: 'ok', record: await db.putFetched(session.userId, name, data) };
+  return { outcome: 'ok', record: await db.putFetched(session.userId, name, keep(data)) };
 }
 
 export function fetchRoles() {
@@ -45,6 +47,17 @@ export function fetchRoles() {
 
 export function fetchRollCall(associationId, incidentId) {
   return fetchAndKeep(rollCallKey(associationId, incidentId), RollCall, { associationId, incidentId }, 'rollCall');
+}
+
+/** The counts of a circular and the households that have not read it yet (leaders only). */
+export function fetchReceipts(postId) {
+  return fetchAndKeep(receiptsKey(postId), CircularReceipts, { postId, unreadOnly: true }, 'circularReceipts');
+}
+
+/** Requests and offers nearest a point, kept with the point they were asked for. */
+export function fetchListings(near, source) {
+  return fetchAndKeep(LISTINGS_KEY, Listings, { near, first: 50 }, 'listings',
+    (data) => ({ near, source, listings: data.edges.map((e) => e.node) }));
 }
 
 export function fetchShelterStatus(shelterId, incidentId) {

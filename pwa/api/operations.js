@@ -65,3 +65,21 @@ export const ShelterStatusChanged = `subscription ShelterStatusChanged($shelterI
     ${SHELTER_STATUS_FIELDS}
   }
 }`;
+
+// Board and marketplace (graphql/operations/board/CircularReceipts.graphql, market/Listings.graphql).
+export const CircularReceipts = `query CircularReceipts($postId: ID!, $unreadOnly: Boolean) {
+  circularReceipts(postId: $postId, unreadOnly: $unreadOnly) {
+    readCount
+    unreadCount
+    households { id label address read informed rsvp }
+    rsvp { attend absent undecided }
+  }
+}`;
+
+export const Listings = `query Listings($near: GeoPointInput!, $radiusMeters: Float, $kind: ListingKind,
+    $category: ListingCategory, $first: Int, $after: String) {
+  listings(near: $near, radiusMeters: $radiusMeters, kind: $kind, category: $category, first: $first, after: $after) {
+    edges { cursor node { id kind category title quantity quantityLeft distanceMeters lat lon status sameAssociation isMine ownerName } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;

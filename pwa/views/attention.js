@@ -8,6 +8,8 @@ export function describeAction(t, item) {
     if (item.args.place && item.args.place !== 'UNKNOWN') parts.push(t(`place.${item.args.place}`));
     return `${t('action.checkIn')}: ${parts.join(' / ')}`;
   }
+  // A post or a listing says which one by its title (shown as text, like every title).
+  if (typeof item.args?.title === 'string') return `${t(`action.${item.action}`)}: ${item.args.title}`;
   return t(`action.${item.action}`);
 }
 

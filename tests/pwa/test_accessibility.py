@@ -174,3 +174,78 @@ def test_the_sync_status_is_a_live_region_and_uses_words_not_only_colour(phone: 
     assert status.get_attribute("role") == "status"
     assert "オンライン" in status.inner_text() and "すべて送信済み" in status.inner_text()
     assert phone.page.locator(".announce").get_attribute("aria-live") == "polite"
+
+
+COMMUNITY_ROUTES = ["board", "market"]
+HERE = {"latitude": 35.7295, "longitude": 139.7109}
+
+
+def _board_and_market(site: Site, email: str) -> None:
+    """The signed-in user is a member and a leader of an association with an emergency, a
+    circular asking for attendance and a post; near them are an offer of someone else, which
+    they claimed, and a request of their own."""
+    token, user_id = site.login(email)
+    association = site.otagai("association", "create", "--name", "本町一丁目町会")
+    other_token, other_id = site.register("kaicho-a11y@example.jp", "会長 山本")
+    site.grant(other_id, "LEADER", association)
+    site.grant(user_id, "LEADER", association)
+    code = site.graphql("CreateInvite", {"associationId": association}, other_token)["createInvite"]["code"]
+    assert site.graphql("JoinAssociation", {"code": code}, token)["joinAssociation"]["__typename"] == "Membership"
+    site.push(other_token, ("createHousehold", {"id": str(uuid.uuid4()), "associationId": association,
+                                                "label": "佐藤家", "address": "本町1-2-1"}))
+    post = {"associationId": association, "body": "本文です。\n二行目。"}
+    site.push(
+        other_token,
+        ("createPost", {**post, "id": str(uuid.uuid4()), "kind": "BROADCAST", "urgency": "EMERGENCY", "title": "断水"}),
+        ("createPost", {**post, "id": str(uuid.uuid4()), "kind": "CIRCULAR", "urgency": "IMPORTANT", "rsvp": True,
+                        "title": "防災訓練"}),
+        ("createPost", {**post, "id": str(uuid.uuid4()), "kind": "POST", "title": "落とし物"}),
+    )
+    near = {"lat": HERE["latitude"], "lon": HERE["longitude"]}
+    offer = str(uuid.uuid4())
+    site.push(other_token, ("createListing", {"id": offer, "kind": "OFFER", "category": "WATER", "title": "水",
+                                              "quantity": 5, "location": near}))
+    site.push(token, ("createListing", {"id": str(uuid.uuid4()), "kind": "REQUEST", "category": "ELDERLY_SUPPORT",
+                                        "title": "買い物の付き添い", "location": near}),
+              ("claimListing", {"id": str(uuid.uuid4()), "listingId": offer, "quantity": 1}))
+
+
+def _show_community(page: Any, route: str) -> None:
+    page.goto(f"/#/{route}")
+    if route == "board":
+        page.locator(".post").first.wait_for(timeout=15000)
+        closed = page.locator(".post button[aria-expanded=false]")
+        if closed.count():
+            closed.first.click()
+        page.locator(".receipts .big-number").wait_for(timeout=15000)
+        page.locator(".rsvp").wait_for()
+    else:
+        page.locator("section[aria-labelledby=market-near] .listing").first.wait_for(timeout=15000)
+        page.locator("section[aria-labelledby=market-claims] .listing").first.wait_for(timeout=15000)
+    page.wait_for_timeout(100)
+
+
+def test_the_board_and_marketplace_with_data_pass_axe_and_reflow(phones: Callable[..., Phone], site: Site) -> None:
+    phone = phones(viewport={"width": 320, "height": 640}, device_scale_factor=1,
+                   geolocation=HERE, permissions=["geolocation"])
+    page = phone.page
+    phone.open("#/signin")
+    phone.register("a11y-board@example.jp", "山田 花子")
+    _board_and_market(site, "a11y-board@example.jp")
+    page.reload()  # pulls the association, its posts and the listings
+    found: dict[str, Any] = {}
+    for code in LOCALES:
+        page.select_option("#language-select", code)
+        page.wait_for_function("(code) => document.querySelector('#language-select').value === code", arg=code)
+        for route in COMMUNITY_ROUTES:
+            _show_community(page, route)
+            found[f"#/{route} in {code}"] = audit(page)
+            if page.evaluate("() => document.documentElement.scrollWidth") > 320:
+                found[f"#/{route} in {code} scrolls sideways at 320 px"] = True
+            found[f"#/{route} in {code} small targets"] = page.evaluate(TARGETS)
+    page.evaluate("() => { document.documentElement.style.fontSize = '225%'; }")  # text at 200%
+    for route in COMMUNITY_ROUTES:
+        _show_community(page, route)
+        if page.evaluate("() => document.documentElement.scrollWidth") > 320:
+            found[f"#/{route} at 200% text scrolls sideways at 320 px"] = True
+    assert {k: v for k, v in found.items() if v} == {}

@@ -16,7 +16,7 @@ from backend.api.app import create_app
 from backend.api.drill.processes import FaultProxy
 from backend.api.drill.runner import _through
 from backend.core.actions import Registry
-from tests.conftest import test_settings
+from tests.conftest import test_settings as settings_for
 from tests.support.transport import GraphQLTransport
 
 
@@ -37,7 +37,7 @@ class Proxied:
 async def proxied(db_url: str, registry: Registry, tmp_path: Path) -> AsyncIterator[Proxied]:
     proxy = FaultProxy(urlsplit(db_url).port or 5432)
     await proxy.start()
-    app = create_app(test_settings(_through(db_url, proxy.port), tmp_path), registry)
+    app = create_app(settings_for(_through(db_url, proxy.port), tmp_path), registry)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://otagai.test") as http:
         yield Proxied(http, GraphQLTransport(http), proxy)

@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backend.accounts.models import AuthToken, User
+from backend.api.drill.ward import analyze
 from backend.board.associations import match_name
 from backend.board.models import Association, AssociationMember
 from backend.core.clock import utcnow
@@ -123,12 +124,7 @@ def seed(url: str, args: argparse.Namespace, rng: random.Random) -> tuple[list[t
     insert(Listing, rows)
     with engine.begin() as conn:
         conn.execute(sa.update(IndexState.__table__).values(generation=args.listings))  # type: ignore[attr-defined]
-    if url.startswith("postgresql"):
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    analyze(engine)
     engine.dispose()
     return users, associations
 

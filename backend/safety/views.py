@@ -13,7 +13,6 @@ objects in three queries was most of the time.
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -147,7 +146,7 @@ async def roll_call(
             known.setdefault(row.h_id, []).append(row.condition)
             if row.pc_leaders or actor.is_ward_admin:
                 visible.setdefault(row.h_id, []).append(row.condition)
-    order = sorted(homes, key=lambda h: (street_order(homes[h][1]), homes[h][0], h))
+    order = sorted(homes, key=lambda h: (households.street_order(homes[h][1]), homes[h][0], h))
     entries = [
         RollCallEntry(h, homes[h][0], homes[h][1], h in known, _most_urgent(visible.get(h, [])), members[h])
         for h in order
@@ -157,13 +156,6 @@ async def roll_call(
         subject_id=association_id, detail={"incidentId": incident_id},
     )
     return entries
-
-
-@functools.lru_cache(maxsize=65536)  # pure; a leader's screen asks for the same streets again
-def street_order(address: str) -> tuple[tuple[int, object], ...]:
-    """駒込3-1-2 before 駒込3-1-10: digits compare as numbers, the rest as text."""
-    parts = re.findall(r"\d+|\D+", address)
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
 _URGENCY = ["DECEASED", "INJURED", "NEED_HELP", "MISSING", "SAFE"]

@@ -9,45 +9,22 @@ as the PWA outbox sends it, and what they see comes from `pull` and the shared o
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from backend.accounts import service as accounts
 from backend.accounts.roles import Role
 from backend.board import associations
-from backend.core.clock import set_clock
 from tests.conftest import Api
+from tests.safety.community import ServerClock, server_clock
 from tests.support.client import OutboxClient
 
 # 本町 (Toshima): a home, and a point about 600 m away.
 HOME = (35.7295, 139.7109)
+__all__ = ["ServerClock", "server_clock"]  # the frozen server clock the market tests use
+
 NEARBY = (35.7330, 139.7160)
 
 
-@dataclass
-class ServerClock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
-
-
-@pytest.fixture
-def server_clock() -> Iterator[ServerClock]:
-    clock = ServerClock(datetime.now(UTC).replace(microsecond=0))
-    set_clock(clock)
-    try:
-        yield clock
-    finally:
-        set_clock(None)
 
 
 def new_id() -> str:

@@ -149,15 +149,20 @@ def seed(url: str, ward: Ward, shelter_ids: list[str]) -> dict[str, float]:
                     if rows[at:at + 5000]:
                         conn.execute(table.insert(), rows[at:at + 5000])
             timings[table.name] = time.perf_counter() - started
-        if url.startswith("postgresql"):
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            with engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
+        analyze(engine)
     finally:
         engine.dispose()
     return timings
+
+
+def analyze(engine: sa.Engine) -> None:
+    """Fresh planner statistics after a bulk seed (the tables went from empty to large)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
 
 
 async def import_shelters(url: str, path: Path, count: int) -> list[tuple[str, float, float]]:

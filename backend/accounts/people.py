@@ -144,11 +144,32 @@ def person_subquery(person_id: Any, name: str = "p") -> sa.Subquery:
     )
 
 
+def persons_subquery(person_ids: Any, name: str = "p") -> sa.Subquery:
+    """person_subquery for many people at once (`person_ids`: an expanding IN parameter):
+    a row per person that exists."""
+    return (
+        sa.select(_PERSON.c.id.label(f"{name}_id"), _PERSON.c.user_id.label(f"{name}_user_id"),
+                  _PERSON.c.merged_into.label(f"{name}_merged_into"))
+        .where(_PERSON.c.id.in_(person_ids))
+        .subquery(name)
+    )
+
+
 def consent_subquery(person_id: Any, name: str = "c") -> sa.Subquery:
     """The person's visibility choices as a 0-or-1-row subquery: c_<flag> (no row: defaults)."""
     return (
         sa.select(*(_CONSENT.c[flag].label(f"{name}_{flag}") for flag in CONSENT_FLAGS))
         .where(_CONSENT.c.person_id == person_id)
+        .subquery(name)
+    )
+
+
+def consents_subquery(person_ids: Any, name: str = "c") -> sa.Subquery:
+    """consent_subquery for many people (an expanding IN parameter), keyed by <name>_person."""
+    return (
+        sa.select(_CONSENT.c.person_id.label(f"{name}_person"),
+                  *(_CONSENT.c[flag].label(f"{name}_{flag}") for flag in CONSENT_FLAGS))
+        .where(_CONSENT.c.person_id.in_(person_ids))
         .subquery(name)
     )
 

@@ -122,14 +122,18 @@ _HOUSEHOLD: sa.Table = Household.__table__  # type: ignore[attr-defined]
 _MEMBER: sa.Table = HouseholdMember.__table__  # type: ignore[attr-defined]
 
 
-def person_households_subquery(person_id: Any, also_member: Any = None, name: str = "h") -> sa.Subquery:
+def person_households_subquery(person_id: Any, also_member: Any = None, name: str = "h", *,
+                               many: bool = False) -> sa.Subquery:
     """The households of a person as a subquery another domain joins into one query:
     <name>_id, <name>_association_id and, with `also_member`, <name>_shared (whether that
-    person is a member of the same household too)."""
+    person is a member of the same household too). With `many`, `person_id` is an expanding
+    IN parameter for several people and each row says whose it is in <name>_person."""
     member = _MEMBER.alias(f"{name}_m")
     columns: list[Any] = [
         member.c.household_id.label(f"{name}_id"), _HOUSEHOLD.c.association_id.label(f"{name}_association_id"),
     ]
+    if many:
+        columns.insert(0, member.c.person_id.label(f"{name}_person"))
     if also_member is not None:
         other = _MEMBER.alias(f"{name}_o")
         columns.append(
@@ -140,7 +144,7 @@ def person_households_subquery(person_id: Any, also_member: Any = None, name: st
     return (
         sa.select(*columns)
         .select_from(member.join(_HOUSEHOLD, _HOUSEHOLD.c.id == member.c.household_id))
-        .where(member.c.person_id == person_id)
+        .where(member.c.person_id.in_(person_id) if many else member.c.person_id == person_id)
         .subquery(name)
     )
 

@@ -47,6 +47,9 @@ class AuditRecord:
 
 
 ActionHandler = Callable[[AsyncSession, ActionContext, Any], Awaitable[ActionOutcome]]
+# Reads, for a whole push, what its envelopes of one action will need (core/batching.py):
+# (session, the pushing user's id, the envelopes' arguments). Never raises for bad input.
+PrepareHook = Callable[[AsyncSession, str, list[Any]], Awaitable[None]]
 AudienceProvider = Callable[[AsyncSession, str], Awaitable[set[str]]]
 # What a reader pulled (entity type, data) -> what must be audited about it.
 ReadAuditor = Callable[[str, list[tuple[str, dict[str, Any] | None]]], list[AuditRecord]]
@@ -62,6 +65,7 @@ class ActionSpec:
     # Turns the arguments of an older argsVersion into the current ones (SYNC.md case 14).
     upgrade: Callable[[int, Any], Any] | None = None
     description: str = ""
+    prepare: PrepareHook | None = None  # batch-aware actions only (core/batching.py)
 
 
 @dataclass

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.board import households
-from backend.core import events
+from backend.core import batching, events
 from backend.core.clock import utcnow
 from backend.core.ids import uuid7
 from backend.core.sqltypes import UtcDateTime
@@ -129,10 +129,31 @@ async def queue_message(
     session: AsyncSession, *, kind: str, category: str, source_id: str, audience_kind: str,
     audience_id: str | None, params: dict[str, Any],
 ) -> PushMessage | None:
-    if audience_kind == "user" and await session.scalar(
-        sa.select(SUBS.c.id).where(SUBS.c.user_id == audience_id).limit(1)
-    ) is None:
-        return None  # most people reported about by others have no phone subscribed
+    """Store a message (None when it reaches nobody, or when it waits for its push's end)."""
+    item = {"kind": kind, "category": category, "source_id": source_id, "audience_kind": audience_kind,
+            "audience_id": audience_id, "params": params}
+    if audience_kind == "user":
+        scope = batching.scope_of(session)
+        if scope is not None:  # a push of many check-ins: one subscription lookup for them all
+            scope.defer("push.personal", _queue_personal, item)
+            return None
+        if await session.scalar(sa.select(SUBS.c.id).where(SUBS.c.user_id == audience_id).limit(1)) is None:
+            return None  # most people reported about by others have no phone subscribed
+    return await _store(session, **item)
+
+
+async def _queue_personal(session: AsyncSession, items: list[dict[str, Any]]) -> None:
+    users = {item["audience_id"] for item in items}
+    subscribed = set(await session.scalars(sa.select(SUBS.c.user_id).where(SUBS.c.user_id.in_(users)).distinct()))
+    for item in items:
+        if item["audience_id"] in subscribed:
+            await _store(session, **item)
+
+
+async def _store(
+    session: AsyncSession, *, kind: str, category: str, source_id: str, audience_kind: str,
+    audience_id: str | None, params: dict[str, Any],
+) -> PushMessage:
     message = PushMessage(
         id=uuid7(), kind=kind, category=CATEGORIES[category], source_id=source_id, audience_kind=audience_kind,
         audience_id=audience_id, params=params, created_at=utcnow(), fanout_done=False,

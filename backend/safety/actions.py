@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core import events
 from backend.core.actions import ActionSpec, AuditRecord, Registry
-from backend.safety import checkins, consent, proxies
+from backend.safety import checkin_batch, checkins, consent, proxies
 from backend.safety.types import (
     CheckInInput,
     LinkPersonsInput,
@@ -43,7 +43,7 @@ def register(registry: Registry) -> None:
     registry.add_read_auditor(audit_pulled)
     events.subscribe(events.HOUSEHOLD_MEMBERS_CHANGED, _members_changed)
     registry.add_action(ActionSpec(
-        "checkIn", CheckInInput, checkins.check_in,
+        "checkIn", CheckInInput, checkins.check_in, prepare=checkin_batch.prepare,
         description="安否確認: report one's own or someone else's safety in an incident.",
     ))
     registry.add_action(ActionSpec(

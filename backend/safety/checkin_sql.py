@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backend.accounts import people
-from backend.safety import visibility
+from backend.board import households
+from backend.safety import rules, visibility
 from backend.safety.models import CheckIn, Incident, SafetyStatus, Shelter
 
 CHECKIN: sa.Table = CheckIn.__table__  # type: ignore[attr-defined]
@@ -23,6 +24,19 @@ REPORT = ("id", "reporter_id", "reporter_role", "condition", "place", "shelter_i
           "reported_at", "received_at")
 STATUS_VALUES = ("checkin_id", "condition", "place", "shelter_id", "needs", "reporter_id",
                  "reported_at", "disputed", "detail")
+
+
+def reports_of(rows: Any) -> tuple[rules.Report, ...]:
+    """The distinct reports among rows carrying r_* columns (snapshot statements)."""
+    reports: dict[str, rules.Report] = {}
+    for row in rows:
+        if row.r_id is not None and row.r_id not in reports:
+            reports[row.r_id] = rules.Report(
+                id=row.r_id, reporter_id=row.r_reporter_id, reporter_role=row.r_reporter_role,
+                condition=row.r_condition, place=row.r_place, shelter_id=row.r_shelter_id,
+                needs=tuple(row.r_needs), reported_at=row.r_reported_at, received_at=row.r_received_at,
+            )
+    return tuple(reports.values())
 
 
 @functools.cache
@@ -97,3 +111,65 @@ def report_and_status() -> Any:
         sa.select(report.c.id).scalar_subquery().label("report_id"),
         sa.select(status.c.version).scalar_subquery().label("version"),
     )
+
+
+# -- a whole push's check-ins at once (checkin_batch.py) -------------------------------------
+
+@functools.cache
+def batch_snapshot_statement() -> sa.Select[Any]:
+    """snapshot_statement for many people in one incident: one row per (person x report x
+    household) for each person that exists, the same labels plus p_id on every row.
+    Parameters: incident_id, person_ids (a list), reporter_id."""
+    incident: Any = sa.bindparam("incident_id")
+    persons: Any = sa.bindparam("person_ids", expanding=True)
+    p = people.persons_subquery(persons)
+    c = people.consents_subquery(persons)
+    h = households.person_households_subquery(persons, also_member=sa.bindparam("reporter_id"), many=True)
+    s = (
+        sa.select(_STATUS.c.person_id.label("s_person"), _STATUS.c.version.label("s_version"),
+                  _STATUS.c.shelter_id.label("s_shelter_id"))
+        .where(_STATUS.c.incident_id == incident, _STATUS.c.person_id.in_(persons))
+        .subquery("s")
+    )
+    r = (
+        sa.select(CHECKIN.c.subject_id.label("r_subject"), *(CHECKIN.c[name].label(f"r_{name}") for name in REPORT))
+        .where(CHECKIN.c.incident_id == incident, CHECKIN.c.subject_id.in_(persons))
+        .subquery("r")
+    )
+    joined = (
+        p.outerjoin(c, c.c.c_person == p.c.p_id)
+        .outerjoin(s, s.c.s_person == p.c.p_id)
+        .outerjoin(r, r.c.r_subject == p.c.p_id)
+        .outerjoin(h, h.c.h_person == p.c.p_id)
+    )
+    columns = [col for sub in (p, c, s, r, h) for col in sub.c if col.name not in ("c_person", "s_person", "r_subject")]
+    return sa.select(*columns).select_from(joined)
+
+
+@functools.cache
+def batch_lookup_statement() -> sa.CompoundSelect:
+    """Which of the batch's incidents, shelters and check-in ids exist: (kind, id, closed_at)
+    rows, kind 'i' an incident (closed_at), 's' a shelter, 'c' a check-in id already used.
+    Parameters: incident_ids, shelter_ids, checkin_ids (lists)."""
+    closed = sa.cast(sa.null(), _INCIDENT.c.closed_at.type)
+    return sa.union_all(
+        sa.select(sa.literal("i").label("kind"), _INCIDENT.c.id.label("id"), _INCIDENT.c.closed_at.label("closed_at"))
+        .where(_INCIDENT.c.id.in_(sa.bindparam("incident_ids", expanding=True))),
+        sa.select(sa.literal("s"), _SHELTER.c.id, closed)
+        .where(_SHELTER.c.id.in_(sa.bindparam("shelter_ids", expanding=True))),
+        sa.select(sa.literal("c"), CHECKIN.c.id, closed)
+        .where(CHECKIN.c.id.in_(sa.bindparam("checkin_ids", expanding=True))),
+    )
+
+
+@functools.cache
+def status_write_many(dialect: str) -> Any:
+    """Many statuses at once: each row carries the version it will have, and replaces the
+    stored one only if that is the version before (one less; none stored for version 1).
+    Returns the rows written: a row missing means someone else reported on that person."""
+    stmt = _insert(dialect)(_STATUS)
+    changes: dict[str, Any] = {name: stmt.excluded[name] for name in (*STATUS_VALUES, "version")}
+    return stmt.on_conflict_do_update(
+        index_elements=["incident_id", "person_id"], set_=changes,
+        where=_STATUS.c.version == stmt.excluded.version - 1,
+    ).returning(_STATUS.c.incident_id, _STATUS.c.person_id)

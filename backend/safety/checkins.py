@@ -27,11 +27,11 @@ from sqlalchemy.orm.util import identity_key
 
 from backend.accounts import people
 from backend.accounts import service as accounts
-from backend.core import audience, events, feed, pubsub
+from backend.core import audience, batching, events, feed, pubsub
 from backend.core.actions import ActionContext, ActionOutcome
 from backend.core.errors import DomainError, Forbidden, NotFound, TransientError, ValidationFailed
 from backend.core.ids import is_uuid
-from backend.safety import checkin_sql, geo, incidents, rules, visibility
+from backend.safety import checkin_batch, checkin_sql, geo, incidents, rules, visibility
 from backend.safety.models import SafetyStatus
 
 MAX_COMMENT = 100  # as on the carriers' disaster message boards
@@ -138,21 +138,13 @@ async def _snapshot(
         params["shelter_id"] = shelter_id
     statement = checkin_sql.snapshot_statement(reporter_id is not None, shelter_id is not None)
     rows = (await session.execute(statement, params)).all()
-    reports: dict[str, rules.Report] = {}
-    for row in rows:
-        if row.r_id is not None and row.r_id not in reports:
-            reports[row.r_id] = rules.Report(
-                id=row.r_id, reporter_id=row.r_reporter_id, reporter_role=row.r_reporter_role,
-                condition=row.r_condition, place=row.r_place, shelter_id=row.r_shelter_id,
-                needs=tuple(row.r_needs), reported_at=row.r_reported_at, received_at=row.r_received_at,
-            )
     first = rows[0]
     return Snapshot(
         incident_open=None if first.i_id is None else first.i_closed_at is None,
         reporter_found=reporter_id is None or first.rp_id is not None,
         shelter_found=shelter_id is not None and first.sh_id is not None,
         status_version=first.s_version, status_shelter_id=first.s_shelter_id,
-        reports=tuple(reports.values()), seen=await visibility.decode(session, person_id, rows),
+        reports=checkin_sql.reports_of(rows), seen=await visibility.decode(session, person_id, rows),
     )
 
 
@@ -240,7 +232,26 @@ async def _write(session: AsyncSession, report: dict[str, Any], status: dict[str
     return int(row.version)
 
 
+def _from_batch(session: AsyncSession, incident_id: str, subject_id: str, *, reporter_id: str,
+                shelter_id: str | None) -> Snapshot | None:
+    """The snapshot read for the whole push (checkin_batch.py), if there is one."""
+    found = checkin_batch.cached(session, incident_id, subject_id)
+    if found is None:
+        return None
+    prefetch, subject = found
+    return Snapshot(
+        incident_open=prefetch.incidents.get(incident_id),
+        reporter_found=subject_id == reporter_id or prefetch.reporter_found,
+        shelter_found=shelter_id is not None and shelter_id in prefetch.shelters,
+        status_version=subject.status_version, status_shelter_id=subject.status_shelter_id,
+        reports=subject.reports, seen=subject.seen,
+    )
+
+
 async def _exists(session: AsyncSession, checkin_id: str) -> bool:
+    used = checkin_batch.id_used(session, checkin_id)
+    if used is not None:
+        return used
     table = checkin_sql.CHECKIN
     return (await session.execute(sa.select(table.c.id).where(table.c.id == checkin_id))).first() is not None
 
@@ -255,8 +266,13 @@ async def check_in(session: AsyncSession, ctx: ActionContext, args: Any) -> Acti
     subject_id = str(args.subject_id) if args.subject_id else ctx.user_id
     shelter_id = str(args.shelter_id) if args.shelter_id else None
     ask_shelter = shelter_id if shelter_id and is_uuid(shelter_id) else None
-    snap = await _snapshot(session, incident_id, subject_id, shelter_id=ask_shelter,
-                           reporter_id=None if subject_id == ctx.user_id else ctx.user_id)
+    if checkin_batch.pending_for(session, incident_id, subject_id):
+        await batching.settle(session)  # decide from the stored effect of this push's earlier report
+    snap = _from_batch(session, incident_id, subject_id, reporter_id=ctx.user_id, shelter_id=ask_shelter)
+    batched = snap is not None
+    if snap is None:
+        snap = await _snapshot(session, incident_id, subject_id, shelter_id=ask_shelter,
+                               reporter_id=None if subject_id == ctx.user_id else ctx.user_id)
     # The checks, in this order, as they always were.
     if not snap.incident_open:
         await incidents.require_open(session, incident_id)  # raises: no such incident, or closed
@@ -271,6 +287,7 @@ async def check_in(session: AsyncSession, ctx: ActionContext, args: Any) -> Acti
         if subject is None:
             raise NotFound("No such person")
         subject_id = subject.id  # a merged duplicate reports on the surviving record
+        batched = False
         snap = await _snapshot(session, incident_id, subject_id, shelter_id=ask_shelter,
                                reporter_id=None if subject_id == ctx.user_id else ctx.user_id)
     if shelter_id and not snap.shelter_found:
@@ -298,6 +315,8 @@ async def check_in(session: AsyncSession, ctx: ActionContext, args: Any) -> Acti
         if await _exists(session, checkin_id):  # a used id is told first, as always
             raise _duplicate() from None
         raise
+    if batched and checkin_batch.id_used(session, checkin_id):
+        raise _duplicate()
     checkin = SimpleNamespace(
         id=checkin_id, incident_id=incident_id, subject_id=subject_id,
         reporter_id=ctx.user_id, reporter_role=role, condition=condition, place=place,
@@ -308,10 +327,14 @@ async def check_in(session: AsyncSession, ctx: ActionContext, args: Any) -> Acti
     )
     status = _decide(incident_id, subject_id, [*snap.reports, _report(checkin)])
     assert status is not None  # there is at least this report
-    version = await _write(session, vars(checkin), status, snap.status_version)
-    if version is None:
-        raise _duplicate()
-    status["version"] = version
+    if batched:  # written with the rest of the push (checkin_batch.py)
+        status["version"] = (snap.status_version or 0) + 1
+        checkin_batch.defer(session, vars(checkin), status)
+    else:
+        version = await _write(session, vars(checkin), status, snap.status_version)
+        if version is None:
+            raise _duplicate()
+        status["version"] = version
     audiences = snap.seen.audiences(shelter_id)
     audiences.add(audience.user(ctx.user_id))
     feed.record_change(

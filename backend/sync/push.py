@@ -15,6 +15,10 @@ committed result is therefore always that of the savepoint algorithm; a batch wi
 failures (the common case) pays for no savepoint at all, and a batch with one costs at most
 one extra run of the envelopes before it. Handlers must keep side effects outside the
 database in `after_commit` callbacks (they may run again after a rolled-back attempt).
+
+The optimistic run also opens a batch scope (core/batching.py): batch-aware actions read what
+the whole batch needs in a few queries and write their rows together at the end. If those
+writes fail, the batch runs again without a scope, and the result is the same.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core import feed, metrics
+from backend.core import batching, feed, metrics
 from backend.core.actions import ActionContext, ActionOutcome, Registry
 from backend.core.clock import as_utc, utcnow
 from backend.core.db import Database, is_transient
@@ -49,8 +53,7 @@ from backend.sync.envelopes import (
     args_hash,
     plain_args,
 )
-from backend.sync.models import SyncClient, SyncMutation
-from backend.sync.server_state import server_state
+from backend.sync.models import SyncClient, SyncMutation, SyncServer
 
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_MS = 1000
@@ -59,6 +62,8 @@ DEFAULT_RETRY_MS = 1000
 # unit-of-work bookkeeping, one INSERT for the batch's whole mutation log).
 _CLIENT: sa.Table = SyncClient.__table__  # type: ignore[attr-defined]
 _MUTATION: sa.Table = SyncMutation.__table__  # type: ignore[attr-defined]
+_SERVER: sa.Table = SyncServer.__table__  # type: ignore[attr-defined]
+_EPOCH = sa.select(_SERVER.c.epoch).where(_SERVER.c.id == 1).scalar_subquery()
 _STORED = (
     _MUTATION.c.mutation_id, _MUTATION.c.seq, _MUTATION.c.args_hash, _MUTATION.c.code,
     _MUTATION.c.message, _MUTATION.c.entity_type, _MUTATION.c.entity_id, _MUTATION.c.version,
@@ -75,6 +80,7 @@ class ClientOwnedByAnotherUser(HttpError):
 class _Client:
     client_id: str
     last_seq: int
+    epoch: str  # the server's (sync_server), read in the same statement
 
 
 @dataclass
@@ -104,8 +110,9 @@ async def _lock_client(session: AsyncSession, batch: Batch, user_id: str) -> _Cl
     """Register the client on its first push and lock its row until the commit.
 
     One statement: an INSERT whose conflict branch is a no-op UPDATE, which takes the row lock
-    (PostgreSQL; SQLite writers are serialized anyway) and returns the current row, where an
-    INSERT ... DO NOTHING and a SELECT ... FOR UPDATE took two round trips.
+    (PostgreSQL; SQLite writers are serialized anyway) and returns the current row and the
+    server's epoch, where an INSERT ... DO NOTHING, a SELECT ... FOR UPDATE and a read of the
+    epoch took three round trips.
     """
     now = utcnow()
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
@@ -119,11 +126,13 @@ async def _lock_client(session: AsyncSession, batch: Batch, user_id: str) -> _Cl
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["client_id"], set_={"last_seq": _CLIENT.c.last_seq}
-    ).returning(_CLIENT.c.user_id, _CLIENT.c.last_seq)
+    ).returning(_CLIENT.c.user_id, _CLIENT.c.last_seq, _EPOCH.label("epoch"))
     row = (await session.execute(stmt)).one()
+    if row.epoch is None:
+        raise RuntimeError("sync_server is empty: run `otagai db upgrade`")
     if row.user_id != user_id:
         raise ClientOwnedByAnotherUser()
-    return _Client(batch.client_id, row.last_seq)
+    return _Client(batch.client_id, row.last_seq, row.epoch)
 
 
 def _from_stored(env: Envelope, stored: Any) -> Result:
@@ -159,13 +168,20 @@ class PushEngine:
         correction = sync_clock.measure(received_at, batch.sent_at)
         envelopes = sorted(batch.envelopes, key=lambda e: e.seq)
         failed: _Retry | None = None
+        scoped = True
         while True:
             try:
-                reply = await self._attempt(user_id, batch, envelopes, correction, received_at, failed)
+                reply = await self._attempt(user_id, batch, envelopes, correction, received_at, failed,
+                                            scoped and failed is None)
             except _Retry as retry:
                 # Strictly earlier each time (only envelopes before `failed` run optimistically).
                 assert failed is None or retry.index < failed.index
                 failed = retry
+                continue
+            except batching.Fallback as fallback:
+                assert scoped
+                log.info("batched writes failed (%s); running the batch again without a scope", fallback)
+                scoped = False
                 continue
             for status, count in Counter(r.status for r in reply.results).items():
                 metrics.SYNC_ACTIONS.labels(status).inc(count)
@@ -179,19 +195,19 @@ class PushEngine:
         correction: sync_clock.Correction,
         received_at: Any,
         failed: _Retry | None,
+        scoped: bool,
     ) -> PushReply:
         async with self.db.unit_of_work() as uow:
             session = uow.session
-            state = await server_state(session)
+            client = await _lock_client(session, batch, user_id)
             reply = PushReply(
                 results=[],
                 last_processed_seq=0,
-                server_epoch=state.epoch,
+                server_epoch=client.epoch,
                 server_time=received_at,
                 clock_offset_ms=correction.offset_ms,
             )
-            client = await _lock_client(session, batch, user_id)
-            if batch.server_epoch is not None and batch.server_epoch != state.epoch:
+            if batch.server_epoch is not None and batch.server_epoch != client.epoch:
                 # The server went back in time (a restore): the client must re-register and
                 # re-send everything it still holds; mutationIds keep that exactly-once.
                 reply.state = STATE_RESET
@@ -202,9 +218,15 @@ class PushEngine:
                 ]
                 await uow.commit()
                 return reply
-            logged, replays = await self._process(
-                session, client, envelopes, correction, received_at, reply, user_id, failed
-            )
+            if scoped:
+                batching.open_scope(session)
+            try:
+                logged, replays = await self._process(
+                    session, client, envelopes, correction, received_at, reply, user_id, failed
+                )
+                await batching.settle(session)
+            finally:
+                batching.close_scope(session)
             await changefeed.flush_changes(session)
             rows = []
             for result, row, records in logged:
@@ -259,6 +281,12 @@ class PushEngine:
             }
         logged: list[tuple[Result, dict[str, Any], list[feed.ChangeRecord]]] = []
         replays: list[tuple[Result, Result]] = []
+        scope = batching.scope_of(session)
+        if scope is not None:
+            await self._prepare(session, user_id, [
+                e for e in envelopes if e.seq > client.last_seq and e.mutation_id not in stored
+            ])
+        previous_action: str | None = None
         for index, env in enumerate(envelopes):
             plain = plain_args(env.action, env.args)
             digest = args_hash(env.args_version, plain)
@@ -298,6 +326,9 @@ class PushEngine:
                 clock_flagged=flagged,
                 received_at=received_at,
             )
+            if scope is not None and previous_action not in (None, env.action):
+                await batching.settle(session)  # no handler reads around another's pending writes
+            previous_action = env.action
             mark = len(feed.pending(session))
             error: Exception | None = None
             outcome: ActionOutcome | None = None
@@ -307,6 +338,8 @@ class PushEngine:
                     outcome = await self._apply(session, ctx, env)
                     if session.new or session.dirty or session.deleted:  # Core-only handlers: none
                         await session.flush()
+                except batching.Fallback:
+                    raise  # a handler settled the scope, and that failed: see push()
                 except Exception as exc:
                     raise _Retry(index, exc) from exc
             elif index == failed.index and _reusable(failed.error):
@@ -373,6 +406,18 @@ class PushEngine:
             )
             logged.append((result, row, records))
         return logged, replays
+
+    async def _prepare(self, session: AsyncSession, user_id: str, envelopes: list[Envelope]) -> None:
+        """Let batch-aware actions read, once, what these envelopes will need."""
+        by_action: dict[str, list[Any]] = {}
+        for env in envelopes:
+            spec = self.registry.actions.get(env.action)
+            if spec is not None and spec.prepare is not None and env.args_version in spec.args_versions:
+                by_action.setdefault(env.action, []).append(env.args)
+        for name, args in by_action.items():
+            prepare = self.registry.actions[name].prepare
+            assert prepare is not None
+            await prepare(session, user_id, args)
 
     async def _apply(self, session: AsyncSession, ctx: ActionContext, env: Envelope) -> ActionOutcome:
         spec = self.registry.actions.get(env.action)

@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,9 +36,11 @@ from backend.core import batching, feed, metrics
 from backend.core.actions import ActionContext, ActionOutcome, Registry
 from backend.core.clock import as_utc, utcnow
 from backend.core.db import Database, is_transient
-from backend.core.errors import DomainError, HttpError
+from backend.core.errors import DomainError
 from backend.sync import changefeed
 from backend.sync import clock as sync_clock
+from backend.sync.clients import CLIENT as _CLIENT
+from backend.sync.clients import Client, lock_client
 from backend.sync.envelopes import (
     DUPLICATE,
     NOT_PROCESSED,
@@ -53,34 +53,19 @@ from backend.sync.envelopes import (
     args_hash,
     plain_args,
 )
-from backend.sync.models import SyncClient, SyncMutation, SyncServer
+from backend.sync.models import SyncMutation
 
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_MS = 1000
 
 # Core tables: the hot path reads and writes rows, not ORM objects (no identity map, no
 # unit-of-work bookkeeping, one INSERT for the batch's whole mutation log).
-_CLIENT: sa.Table = SyncClient.__table__  # type: ignore[attr-defined]
 _MUTATION: sa.Table = SyncMutation.__table__  # type: ignore[attr-defined]
-_SERVER: sa.Table = SyncServer.__table__  # type: ignore[attr-defined]
-_EPOCH = sa.select(_SERVER.c.epoch).where(_SERVER.c.id == 1).scalar_subquery()
 _STORED = (
     _MUTATION.c.mutation_id, _MUTATION.c.seq, _MUTATION.c.args_hash, _MUTATION.c.code,
     _MUTATION.c.message, _MUTATION.c.entity_type, _MUTATION.c.entity_id, _MUTATION.c.version,
     _MUTATION.c.change_seq,
 )
-
-
-class ClientOwnedByAnotherUser(HttpError):
-    def __init__(self) -> None:
-        super().__init__(403, "CLIENT_OWNED_BY_ANOTHER_USER", "This clientId belongs to another user")
-
-
-@dataclass
-class _Client:
-    client_id: str
-    last_seq: int
-    epoch: str  # the server's (sync_server), read in the same statement
 
 
 @dataclass
@@ -104,35 +89,6 @@ class _Retry(Exception):
         super().__init__(index)
         self.index = index
         self.error = error
-
-
-async def _lock_client(session: AsyncSession, batch: Batch, user_id: str) -> _Client:
-    """Register the client on its first push and lock its row until the commit.
-
-    One statement: an INSERT whose conflict branch is a no-op UPDATE, which takes the row lock
-    (PostgreSQL; SQLite writers are serialized anyway) and returns the current row and the
-    server's epoch, where an INSERT ... DO NOTHING, a SELECT ... FOR UPDATE and a read of the
-    epoch took three round trips.
-    """
-    now = utcnow()
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(_CLIENT).values(
-        client_id=batch.client_id,
-        user_id=user_id,
-        last_seq=0,
-        app_version=batch.app_version[:40],
-        created_at=now,
-        last_seen_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["client_id"], set_={"last_seq": _CLIENT.c.last_seq}
-    ).returning(_CLIENT.c.user_id, _CLIENT.c.last_seq, _EPOCH.label("epoch"))
-    row = (await session.execute(stmt)).one()
-    if row.epoch is None:
-        raise RuntimeError("sync_server is empty: run `otagai db upgrade`")
-    if row.user_id != user_id:
-        raise ClientOwnedByAnotherUser()
-    return _Client(batch.client_id, row.last_seq, row.epoch)
 
 
 def _from_stored(env: Envelope, stored: Any) -> Result:
@@ -199,7 +155,7 @@ class PushEngine:
     ) -> PushReply:
         async with self.db.unit_of_work() as uow:
             session = uow.session
-            client = await _lock_client(session, batch, user_id)
+            client = await lock_client(session, batch, user_id)
             reply = PushReply(
                 results=[],
                 last_processed_seq=0,
@@ -255,7 +211,7 @@ class PushEngine:
     async def _process(
         self,
         session: AsyncSession,
-        client: _Client,
+        client: Client,
         envelopes: list[Envelope],
         correction: sync_clock.Correction,
         received_at: Any,

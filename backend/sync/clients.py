@@ -1,0 +1,60 @@
+"""A device's registration with the push engine (`sync_client`): its owner and `last_seq`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.clock import utcnow
+from backend.core.errors import HttpError
+from backend.sync.envelopes import Batch
+from backend.sync.models import SyncClient, SyncServer
+
+CLIENT: sa.Table = SyncClient.__table__  # type: ignore[attr-defined]
+_SERVER: sa.Table = SyncServer.__table__  # type: ignore[attr-defined]
+_EPOCH = sa.select(_SERVER.c.epoch).where(_SERVER.c.id == 1).scalar_subquery()
+
+
+class ClientOwnedByAnotherUser(HttpError):
+    def __init__(self) -> None:
+        super().__init__(403, "CLIENT_OWNED_BY_ANOTHER_USER", "This clientId belongs to another user")
+
+
+@dataclass
+class Client:
+    client_id: str
+    last_seq: int
+    epoch: str  # the server's (sync_server), read in the same statement
+
+
+async def lock_client(session: AsyncSession, batch: Batch, user_id: str) -> Client:
+    """Register the client on its first push and lock its row until the commit.
+
+    One statement: an INSERT whose conflict branch is a no-op UPDATE, which takes the row lock
+    (PostgreSQL; SQLite writers are serialized anyway) and returns the current row and the
+    server's epoch, where an INSERT ... DO NOTHING, a SELECT ... FOR UPDATE and a read of the
+    epoch took three round trips.
+    """
+    now = utcnow()
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(CLIENT).values(
+        client_id=batch.client_id,
+        user_id=user_id,
+        last_seq=0,
+        app_version=batch.app_version[:40],
+        created_at=now,
+        last_seen_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["client_id"], set_={"last_seq": CLIENT.c.last_seq}
+    ).returning(CLIENT.c.user_id, CLIENT.c.last_seq, _EPOCH.label("epoch"))
+    row = (await session.execute(stmt)).one()
+    if row.epoch is None:
+        raise RuntimeError("sync_server is empty: run `otagai db upgrade`")
+    if row.user_id != user_id:
+        raise ClientOwnedByAnotherUser()
+    return Client(batch.client_id, row.last_seq, row.epoch)

@@ -87,6 +87,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_config=None,  # uvicorn's own messages go through our handlers (backend/core/logs.py)
         access_log=False,  # the request guard logs each request, with its request id
         ws="websockets-sansio",
+        # A worker has this long to import the app and answer the supervisor's first ping;
+        # uvicorn's 5 s default killed and restarted workers forever on a loaded machine.
+        timeout_worker_healthcheck=30,
     )
 
 

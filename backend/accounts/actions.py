@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from backend.accounts import profile, service
-from backend.accounts.types import UpdateProfileInput
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.accounts import profile, service
+from backend.accounts.types import UpdateProfileInput
 from backend.core.actions import ActionSpec, AuditRecord, Registry
-from backend.core.ratelimit import RateLimiter
+from backend.core.ratelimit import RateLimiter, rate_limiter
 
 
 def register(registry: Registry) -> None:
@@ -34,8 +34,15 @@ async def write_audit(session: AsyncSession, actor_id: str, records: list[AuditR
 class AccountsParts:
     """The long-lived parts of accounts, kept in the request context."""
 
-    def __init__(self, *, rate_limits: bool) -> None:
+    def __init__(self, *, rate_limits: bool, redis_url: str | None = None) -> None:
         # Per account: 10 tries a minute. Per address: 120 a minute, because everyone at a
-        # shelter may share one Wi-Fi address.
-        self.login_limiter = RateLimiter(limit=10, window_seconds=60, enabled=rate_limits)
-        self.address_limiter = RateLimiter(limit=120, window_seconds=60, enabled=rate_limits)
+        # shelter may share one Wi-Fi address. Counted in Redis when it is configured, so the
+        # limits hold across every app worker.
+        self.login_limiter: RateLimiter = rate_limiter(
+            name="login", limit=10, window_seconds=60, enabled=rate_limits, redis_url=redis_url)
+        self.address_limiter: RateLimiter = rate_limiter(
+            name="address", limit=120, window_seconds=60, enabled=rate_limits, redis_url=redis_url)
+
+    async def aclose(self) -> None:
+        await self.login_limiter.aclose()
+        await self.address_limiter.aclose()

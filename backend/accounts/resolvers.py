@@ -51,10 +51,10 @@ class AccountsQuery:
         )
 
 
-def _too_many(info: Info[Context, None], key: str, *, per_address: bool = False) -> AuthError | None:
+async def _too_many(info: Info[Context, None], key: str, *, per_address: bool = False) -> AuthError | None:
     parts = info.context.part("accounts")
     limiter: RateLimiter = parts.address_limiter if per_address else parts.login_limiter
-    wait = limiter.hit(key)
+    wait = await limiter.hit(key)
     if wait is None:
         return None
     return AuthError(code="RATE_LIMITED", message=f"Too many attempts; try again in {int(wait) + 1} s")
@@ -64,7 +64,7 @@ def _too_many(info: Info[Context, None], key: str, *, per_address: bool = False)
 class AccountsMutation:
     @strawberry.mutation
     async def register(self, info: Info[Context, None], input: RegisterInput) -> AuthResult:
-        limited = _too_many(info, f"register:{info.context.client_ip}", per_address=True)
+        limited = await _too_many(info, f"register:{info.context.client_ip}", per_address=True)
         if limited:
             return limited
         try:
@@ -84,7 +84,7 @@ class AccountsMutation:
     @strawberry.mutation
     async def login(self, info: Info[Context, None], input: LoginInput) -> AuthResult:
         email_key = input.email.strip().lower()[:254]
-        limited = _too_many(info, f"login:{email_key}") or _too_many(
+        limited = await _too_many(info, f"login:{email_key}") or await _too_many(
             info, f"login-ip:{info.context.client_ip}", per_address=True
         )
         if limited:

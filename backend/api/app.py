@@ -42,7 +42,7 @@ PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
 def build_parts(settings: Settings, registry: Registry) -> AppParts:
     db = Database(settings.database_url)
     parts = AppParts(settings=settings, db=db, registry=registry)
-    parts.domains["accounts"] = AccountsParts(rate_limits=settings.rate_limits)
+    parts.domains["accounts"] = AccountsParts(rate_limits=settings.rate_limits, redis_url=settings.redis_url)
     parts.domains["sync"] = SyncParts(
         pusher=PushEngine(db, registry),
         puller=PullEngine(db, registry),
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         finally:
             pubsub.install(None)
             await sync_parts.broker.stop()
+            await parts.domains["accounts"].aclose()
             await parts.db.dispose()
 
     routes = [

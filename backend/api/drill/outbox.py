@@ -188,7 +188,7 @@ class OutboxClient:
     @staticmethod
     def _retry_after(reply: Reply) -> int | None:
         try:
-            return int(reply.body["data"]["push"]["retryAfterMs"])  # type: ignore[index]
+            return int(reply.body["data"]["push"]["retryAfterMs"])
         except (TypeError, KeyError, ValueError):
             return None
 

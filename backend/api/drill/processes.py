@@ -27,14 +27,18 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, database_url: str, workdir: Path, workers: int, port: int | None = None) -> None:
+    def __init__(self, database_url: str, workdir: Path, workers: int, port: int | None = None,
+                 push_lease_s: float | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "server.log"
         self.workers = workers
+        # The drill's phones are subscribed to its own push service on 127.0.0.1.
         self.env = {**os.environ, "OTAGAI_DATABASE_URL": database_url, "OTAGAI_DATA_DIR": str(workdir),
-                    "OTAGAI_RATE_LIMITS": "off", "PYTHONPATH": str(ROOT)}
+                    "OTAGAI_RATE_LIMITS": "off", "OTAGAI_PUSH_ALLOW_LOOPBACK": "1", "PYTHONPATH": str(ROOT)}
         self.env.pop("OTAGAI_PLUGINS", None)
+        if push_lease_s is not None:  # how soon a killed server's deliveries are sent again
+            self.env["OTAGAI_PUSH_LEASE_SECONDS"] = str(push_lease_s)
         self.process: subprocess.Popen[bytes] | None = None
         self.kills = 0
 
@@ -54,7 +58,11 @@ class ServerProcess:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
             time.sleep(0.1)
-        raise RuntimeError(f"the server did not start; see {self.log_path}")
+        os.killpg(self.process.pid, signal.SIGKILL)  # never leave a half-started server behind
+        self.process.wait(10)
+        tail = self.log_path.read_text(errors="replace").splitlines()[-5:]
+        raise RuntimeError(f"the server did not start in {timeout:.0f} s; the end of {self.log_path}:\n"
+                           + "\n".join(tail))
 
     def restart(self, give_up_after: float = 120.0) -> None:
         """Start again as a supervisor (systemd) would: a start that fails because the

@@ -12,6 +12,7 @@ from backend.api.drill.outbox import OutboxClient
 
 if TYPE_CHECKING:
     from backend.api.drill.processes import FaultProxy, ServerProcess
+    from backend.api.drill.push_sink import PushVerdict
     from backend.api.drill.runner import Drill
     from backend.api.drill.verify import Verdict
 
@@ -51,7 +52,7 @@ def _pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
-def render(out: Any, drill: Drill, verdict: Verdict, server: ServerProcess, net: FaultProxy,
+def render(out: Any, drill: Drill, verdict: Verdict, push: PushVerdict, server: ServerProcess, net: FaultProxy,
            db_proxy: FaultProxy | None) -> None:
     o, run, ward = drill.o, drill.run, drill.ward
     database = "postgresql" if drill.url.startswith("postgresql") else "sqlite"
@@ -63,12 +64,25 @@ def render(out: Any, drill: Drill, verdict: Verdict, server: ServerProcess, net:
     out("faults: " + (", ".join(filter(None, [
         f"server killed -9 and restarted {server.kills}×" if "kill" in o.faults else "",
         f"connections cut mid-response {net.drops}×" if "net" in o.faults else "",
-        "database unavailable 10 s" if "db" in o.faults else "",
+        "database unavailable 10 s" if run.errors.get("fault: database unavailable 10 s") else "",
         f"{skewed:,} device clocks skewed (+3 h, -1 day, 2099)" if "clock" in o.faults else "",
     ])) or "none"))
     steps = [f"{t:.0f} s {pct:.0f}%" for t, pct in run.coverage[:: max(1, len(run.coverage) // 12)]]
     out("check-in coverage over time: " + ", ".join(steps))
     out(f"leaders' door-knock reports: {run.door_knocks:,}")
+    truth = verdict.truth
+    out(f"circulars: households that read their association's circular: {truth.households_read:,} of "
+        f"{truth.households:,} ({100 * truth.households_read / max(1, truth.households):.0f}%)")
+    lost_claims = verdict.rejections.get("ITEM_ALREADY_CLAIMED", 0)
+    out(f"marketplace: {truth.listings:,} requests and offers, {truth.claims:,} claims matched, "
+        f"{lost_claims:,} lost to an earlier claim (ITEM_ALREADY_CLAIMED), {run.claims_dropped:,} not made "
+        "(the phone showed nothing left)")
+    waits = push.latencies
+    out(f"notifications: Web Push of the emergency broadcasts delivered {push.delivered:,}/{push.expected:,}, "
+        f"p50 {_pct(waits, 50):.1f} s, p99 {_pct(waits, 99):.1f} s from broadcast to delivery; "
+        f"repeated {push.repeats}, misdirected {push.misdirected}, not urgent {push.not_urgent}, "
+        f"refused {push.refused}; {push.other:,} other notifications (incident, circular, claims, proxy check-ins); "
+        f"waited {run.push_wait_s:.0f} s after recovery")
     lat = run.latencies
     out(f"push latency: {len(lat):,} requests, p50 {_pct(lat, 50):.0f} ms, p95 {_pct(lat, 95):.0f} ms, "
         f"p99 {_pct(lat, 99):.0f} ms")

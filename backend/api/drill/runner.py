@@ -1,5 +1,6 @@
 """`otagai drill`: seed a ward, start the server, play the scenario with faults, recover,
-verify and report. Exit status 1 when anything was lost, doubled or did not converge."""
+verify and report. Exit status 1 when anything was lost, doubled or did not converge, or an
+emergency broadcast did not reach every subscribed phone of its association."""
 
 from __future__ import annotations
 
@@ -10,27 +11,36 @@ import sqlite3
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import sqlalchemy as sa
 
 from backend.api.drill import scenario
-from backend.api.drill.outbox import OutboxClient, PullFailed
+from backend.api.drill.phones import Phones, Run
 from backend.api.drill.processes import FaultProxy, ServerProcess
+from backend.api.drill.push_sink import PushSink, PushVerdict
 from backend.api.drill.report import Progress, render
 from backend.api.drill.transport import HttpTransport
+from backend.api.drill.truth import count, emergency_broadcasts
 from backend.api.drill.verify import verify
-from backend.api.drill.ward import DEMO_SHELTERS, build_ward, import_shelters, open_drill, seed
+from backend.api.drill.ward import (
+    DEMO_SHELTERS,
+    build_ward,
+    import_shelters,
+    members_by_association,
+    open_drill,
+    seed,
+)
 from backend.api.migrate import upgrade
-from backend.core.db import driver_url, sqlite_path
+from backend.core.db import sqlite_path
+from backend.push.models import PushSubscription
 
 FAULTS = ("kill", "net", "db", "clock")
-RECOVERY_PATIENCE = 120.0  # seconds without a single answered action before giving up
+PUSH_PATIENCE = 60.0  # seconds without a single push delivered before giving up on the rest
+PHONE_SHARE = 0.5  # residents whose phone is subscribed to Web Push
 
 
 class DrillError(Exception):
@@ -48,19 +58,7 @@ class DrillOptions:
     concurrency: int = 32
     seed: int = 1
     progress: bool = True
-
-
-@dataclass
-class Run:
-    """What the drill saw while it ran (the report's raw figures)."""
-
-    latencies: list[float] = field(default_factory=list)
-    errors: dict[str, int] = field(default_factory=dict)
-    coverage: list[tuple[float, float]] = field(default_factory=list)
-    door_knocks: int = 0
-    recovery_s: float = 0.0
-    applied_per_s: list[float] = field(default_factory=list)  # every 5 s of the play
-    worker_peak_mb: float = 0.0
+    push_lease_s: float | None = None  # None: the server's default (30 s), as deployed
 
 
 def parse_faults(text: str) -> frozenset[str]:
@@ -73,15 +71,6 @@ def parse_faults(text: str) -> frozenset[str]:
     if unknown:
         raise DrillError(f"unknown fault(s) {', '.join(sorted(unknown))}; choose from none, all, {', '.join(FAULTS)}")
     return chosen
-
-
-def _count(url: str, sql: str, **params: Any) -> int:
-    engine = sa.create_engine(driver_url(url, sync=True), poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(sa.text(sql), params).scalar_one())
-    finally:
-        engine.dispose()
 
 
 def _through(url: str, port: int) -> str:
@@ -112,198 +101,124 @@ class Drill:
         self.rng = random.Random(options.seed)
         self.run = Run()
         self.url = options.database_url or f"sqlite:///{workdir / 'drill.sqlite3'}"
+        self.sink = PushSink()
 
     async def prepare(self) -> None:
         await asyncio.to_thread(upgrade, self.url)
-        if _count(self.url, "SELECT count(*) FROM account_user"):
+        if count(self.url, "SELECT count(*) FROM account_user"):
             raise DrillError("the drill needs an empty database (it seeds its own ward)")
         shelters = await import_shelters(self.url, self.o.shelters_file, 30)
         self.shelter_ids = [s for s, _, _ in shelters]
         associations = max(1, min(200, self.o.residents // 100))
         self.ward = build_ward(residents=self.o.residents, associations=associations,
                                shelters=len(self.shelter_ids), rng=self.rng)
-        await asyncio.to_thread(seed, self.url, self.ward, self.shelter_ids)
+        self.members = members_by_association(self.ward.homes)
+        self.phones = {i: f"phone{i:05d}" for i in range(self.o.residents) if self.rng.random() < PHONE_SHARE}
+        subscriptions = self.sink.subscription_rows(
+            {phone: self.ward.residents[i].id for i, phone in self.phones.items()})
+        await asyncio.to_thread(seed, self.url, self.ward, self.shelter_ids, [(PushSubscription, subscriptions)])
         self.incident = await open_drill(self.url, "防災訓練 (otagai drill)")
         self.plans = scenario.plan_drill(self.ward, self.incident, self.shelter_ids, self.o.seconds, self.rng,
-                                         skew_clocks="clock" in self.o.faults)
+                                         skew_clocks="clock" in self.o.faults,
+                                         area=[(lat, lon) for _, lat, lon in shelters])
 
     async def execute(self, out: Any) -> int:
+        self.sink.start()
+        try:
+            return await self._execute(out)
+        finally:
+            self.sink.stop()
+
+    async def _execute(self, out: Any) -> int:
         db_proxy = None
         server_url = self.url
         if "db" in self.o.faults and self.url.startswith("postgresql"):
             db_proxy = FaultProxy(urlsplit(self.url).port or 5432)
             await db_proxy.start()
             server_url = _through(self.url, db_proxy.port)
-        server = self._server = ServerProcess(server_url, self.workdir, self.o.workers)
+        server = ServerProcess(server_url, self.workdir, self.o.workers, push_lease_s=self.o.push_lease_s)
         await asyncio.to_thread(server.start)
         net = FaultProxy(server.port, drop_rate=0.03 if "net" in self.o.faults else 0.0, seed=self.o.seed)
         await net.start()
         limits = httpx.Limits(max_connections=self.o.concurrency * 2, max_keepalive_connections=self.o.concurrency)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{net.port}", timeout=60, limits=limits) as http:
-                transport = HttpTransport(http, self.run.latencies, self.run.errors)
-                self.devices = [
-                    OutboxClient(transport, r.token, r.id, app_version="drill-1",
-                                 clock=(lambda skew=plan.skew: datetime.now(UTC) + skew))
-                    for r, plan in zip(self.ward.residents, self.plans, strict=True)
-                ]
+                phones = Phones(ward=self.ward, plans=self.plans, server=server, run=self.run, rng=self.rng,
+                                transport=HttpTransport(http, self.run.latencies, self.run.errors), url=self.url,
+                                incident=self.incident, concurrency=self.o.concurrency)
                 progress = Progress(self.o.seconds, enabled=self.o.progress)
                 calm = asyncio.Event()
                 faults = asyncio.create_task(self._faults(server, net, db_proxy, calm))
-                await self._play(progress, transport)
+                await phones.play(self.o.seconds, progress)
                 calm.set()  # the fault loop ends after its current step: the server is up again
                 await faults
                 net.drop_rate = 0.0
-                await self._recover(progress)
+                await phones.recover(progress, self.o.seconds)
                 progress.done()
-            verdict = await asyncio.to_thread(verify, self.url, self.incident, self.devices)
+            push = await self._await_push()
+            verdict = await asyncio.to_thread(verify, self.url, self.incident, phones.devices, self.ward)
         finally:
             await net.close()
             await asyncio.to_thread(server.stop)
             if db_proxy is not None:
                 await db_proxy.close()
-        render(out, self, verdict, server, net, db_proxy)
-        return 0 if verdict.lost == 0 and verdict.doubled == 0 and verdict.converged == verdict.devices else 1
+        render(out, self, verdict, push, server, net, db_proxy)
+        whole = verdict.lost == 0 and verdict.doubled == 0 and verdict.converged == verdict.devices
+        return 0 if whole and push.complete else 1
 
     async def _faults(self, server: ServerProcess, net: FaultProxy, db_proxy: FaultProxy | None,
                       calm: asyncio.Event) -> None:
+        """Kills and the database outage on their own clocks: a restart that takes long on a
+        busy machine does not put the outage off until after the play."""
         started = time.monotonic()
         outage_at = self.o.seconds * 0.4
         outage_done = "db" not in self.o.faults
         next_kill = self.rng.uniform(0.1, 0.25) * self.o.seconds if "kill" in self.o.faults else float("inf")
-        outages: list[asyncio.Task[None]] = []
+        tasks: list[asyncio.Task[None]] = []
+        killing: asyncio.Task[None] | None = None
         while not calm.is_set():
             t = time.monotonic() - started
-            if t >= next_kill:
-                await asyncio.to_thread(server.kill)
-                await asyncio.sleep(self.rng.uniform(0.5, 2.0))
-                await asyncio.to_thread(server.restart)
-                next_kill = time.monotonic() - started + self.rng.uniform(0.15, 0.3) * self.o.seconds
+            if killing is not None and killing.done():  # up again: the next kill a while later
+                killing, next_kill = None, t + self.rng.uniform(0.15, 0.3) * self.o.seconds
+            if killing is None and t >= next_kill:
+                killing = asyncio.create_task(self._kill_and_restart(server))
+                tasks.append(killing)
             if not outage_done and t >= outage_at:
                 outage_done = True
                 path = sqlite_path(self.url)
                 if db_proxy is not None:
-                    outages.append(asyncio.create_task(db_proxy.outage(10.0)))
+                    tasks.append(asyncio.create_task(db_proxy.outage(10.0)))
                 elif path is not None:
-                    outages.append(asyncio.create_task(_hold_sqlite(path, 10.0)))
+                    tasks.append(asyncio.create_task(_hold_sqlite(path, 10.0)))
                 self.run.errors["fault: database unavailable 10 s"] = 1
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(calm.wait(), 0.5)
-        await asyncio.gather(*outages)
+                await asyncio.wait_for(calm.wait(), 0.25)
+        await asyncio.gather(*tasks)  # the server is up again, the database back
 
-    async def _sync(self, index: int, pull: bool) -> str:
-        device = self.devices[index]
-        async with self._slots:
-            report = await device.drain(max_batches=3)
-            if pull and report.stopped_because == "empty":
-                try:
-                    await device.pull_all(limit=200, max_pages=50)
-                except PullFailed:
-                    return "pull-failed"
-        return report.stopped_because
+    async def _kill_and_restart(self, server: ServerProcess) -> None:
+        await asyncio.to_thread(server.kill)
+        await asyncio.sleep(self.rng.uniform(0.5, 2.0))
+        await asyncio.to_thread(server.restart)
 
-    async def _play(self, progress: Progress, transport: HttpTransport) -> None:
-        self._slots = asyncio.Semaphore(self.o.concurrency)
-        self._transport = transport
-        n = len(self.devices)
-        next_action = [0] * n
-        not_before = [0.0] * n
-        last_pull = [0.0] * n
-        busy: dict[int, asyncio.Task[str]] = {}
-        knocked = self._knocked = set()
-        self._answered = 0
-        started = time.monotonic()
-        next_sample = 0.0
-        while (t := time.monotonic() - started) < self.o.seconds:
-            for i in range(n):
-                plan, device = self.plans[i], self.devices[i]
-                while next_action[i] < len(plan.actions) and plan.actions[next_action[i]].at <= t:
-                    action = plan.actions[next_action[i]]
-                    device.enqueue(action.name, action.args)
-                    next_action[i] += 1
-                task = busy.get(i)
-                if task is not None:
-                    if not task.done():
-                        continue
-                    del busy[i]
-                    if task.result() != "empty":
-                        not_before[i] = t + self.rng.uniform(2, 5)
-                if device.queue and not_before[i] <= t and plan.online(t):
-                    pull = t - last_pull[i] > 20
-                    if pull:
-                        last_pull[i] = t
-                    busy[i] = asyncio.create_task(self._sync(i, pull))
-            if t >= 0.6 * self.o.seconds and len(knocked) < len(self.ward.leaders):
-                knocked |= await self._door_knock(transport, knocked)
-            if t >= next_sample:
-                next_sample += 5
-                answered = sum(len(d.results) for d in self.devices)
-                self.run.applied_per_s.append((answered - self._answered) / 5)
-                self._answered = answered
-                self.run.worker_peak_mb = max([self.run.worker_peak_mb, *self._server.worker_rss_mb()])
-                answered = await asyncio.to_thread(
-                    _count, self.url, "SELECT count(*) FROM safety_status WHERE incident_id = :i", i=self.incident)
-                self.run.coverage.append((t, 100.0 * answered / n))
-            progress.show(t, self.devices, busy)
-            await asyncio.sleep(0.25)
-        await asyncio.gather(*busy.values(), return_exceptions=True)
-
-    async def _door_knock(self, transport: HttpTransport, knocked: set[int]) -> set[int]:
-        """Each association's leader reads the roll-call and reports for unanswered homes
-        (a leader whose roll-call did not load tries again a moment later)."""
-        done: set[int] = set()
-        for association, leaders in self.ward.leaders.items():
-            if association in knocked:
-                continue
-            leader = self.ward.residents[leaders[0]]
-            reply = await transport.execute(
-                "RollCall", {"associationId": self.ward.associations[association], "incidentId": self.incident},
-                leader.token)
-            try:
-                households = reply.body["data"]["rollCall"]["households"]
-            except (TypeError, KeyError):
-                continue  # no network for the leader right now: they knock next time
-            done.add(association)
-            unanswered = {h["id"] for h in households if not h["answered"]}
-            for args in scenario.door_knock(self.ward, self.incident, association, unanswered, self.rng):
-                self.devices[leaders[0]].enqueue("checkIn", args)
-                self.run.door_knocks += 1
-        return done
-
-    async def _recover(self, progress: Progress) -> None:
-        """Everyone back online: send every queue, then every phone pulls until it is current.
-        It gives up only when nothing has been answered for RECOVERY_PATIENCE seconds."""
-        started = last_progress = time.monotonic()
-        answered = -1
-        while time.monotonic() - last_progress < RECOVERY_PATIENCE:
-            if len(self._knocked) < len(self.ward.leaders):  # a leader who could not load it yet
-                self._knocked |= await self._door_knock(self._transport, self._knocked)
-            waiting = [i for i, d in enumerate(self.devices) if d.queue]
-            if not waiting:
-                break
-            outcomes = await asyncio.gather(*(self._sync(i, False) for i in waiting))
-            now_answered = sum(len(d.results) for d in self.devices)
-            if now_answered != answered:
-                answered, last_progress = now_answered, time.monotonic()
-            if any(o != "empty" for o in outcomes):
-                await asyncio.sleep(1.0)  # overloaded or cut off: let the server breathe
-            progress.show(self.o.seconds, self.devices, {}, recovering=True)
-            self.run.worker_peak_mb = max([self.run.worker_peak_mb, *self._server.worker_rss_mb()])
-        pending = list(range(len(self.devices)))
-        for _ in range(5):  # pulls; a phone whose pull failed tries again
-            done = await asyncio.gather(*(self._pull(i) for i in pending))
-            pending = [i for i, ok in zip(pending, done, strict=True) if not ok]
-            if not pending:
-                break
-        self.run.recovery_s = time.monotonic() - started
-
-    async def _pull(self, index: int) -> bool:
-        async with self._slots:
-            try:
-                await self.devices[index].pull_all(limit=500)
-                return True
-            except PullFailed:
-                return False
+    async def _await_push(self) -> PushVerdict:
+        """Until every emergency broadcast reached every subscribed phone of its association,
+        or no push at all arrived for PUSH_PATIENCE seconds."""
+        started = last = time.monotonic()
+        association = {a: i for i, a in enumerate(self.ward.associations)}
+        broadcasts = {
+            post: (b.created_at, {self.phones[r] for r in self.members[association[b.association_id]]
+                                  if r in self.phones})
+            for post, b in (await asyncio.to_thread(emergency_broadcasts, self.url)).items()}
+        seen = -1
+        while True:
+            verdict = self.sink.tally(broadcasts)
+            now = time.monotonic()
+            if len(self.sink.received) != seen:
+                seen, last = len(self.sink.received), now
+            if verdict.delivered >= verdict.expected or now - last > PUSH_PATIENCE:
+                self.run.push_wait_s = now - started
+                return verdict
+            await asyncio.sleep(0.5)
 
 
 async def run_drill(options: DrillOptions, out: Any = print) -> int:

@@ -4,6 +4,13 @@ After the quake most phones have no network; they come back at random times, som
 again. Residents check in once (some twice, as they move to a shelter), household heads
 report for their family, a few rename themselves, and halfway through each association's
 leader knocks on the doors the roll-call shows unanswered and reports for those households.
+
+Each association's leader, online at the association's office, publishes a circular (回覧板)
+at the start and an EMERGENCY broadcast a fifth of the way in (it reaches the subscribed
+phones as a Web Push). Most residents open the circular once their phone has pulled it — on
+the network or later without it — and some ask for help or offer supplies on the marketplace
+(助け合い), which neighbours who saw the listing claim: more claimers than there is to give,
+so some claims lose with ITEM_ALREADY_CLAIMED.
 """
 
 from __future__ import annotations
@@ -14,8 +21,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backend.api.drill.ward import Ward
+from backend.api.drill.ward import Ward, members_by_association
 
+CIRCULAR = ("【回覧】防災訓練：安否の報告と避難所のご案内",
+            "本日の訓練では、アプリで安否を報告してください。避難所は区立駒込小学校です。")
+EMERGENCY = ("【緊急】延焼のおそれ：直ちに避難してください",
+             "駒込二丁目付近で火災が広がっています。指定避難所へ避難してください。")
+REQUESTS = (("WATER", "飲料水が必要です"), ("MEDICINE", "常備薬（血圧）が足りません"),
+            ("ELDERLY_SUPPORT", "高齢の母の避難を手伝ってください"), ("CHARGING", "スマホを充電させてください"))
+OFFERS = (("WATER", "2Lの水を分けられます"), ("FOOD", "おにぎりを配れます"),
+          ("CHARGING", "モバイルバッテリーを貸せます"), ("DAILY_GOODS", "毛布があります"))
 NEEDS = ("MEDICAL", "MOBILITY", "MEDICATION", "FOOD", "WATER", "BABY_SUPPLIES", "LANGUAGE", "OTHER")
 # Device clocks of the "clock" fault: a phone 3 hours ahead, one a day behind, one in 2099.
 SKEWS = (timedelta(hours=3), timedelta(days=-1), datetime(2099, 1, 1, tzinfo=UTC) - datetime.now(UTC))
@@ -26,6 +41,7 @@ class Action:
     at: float
     name: str
     args: dict[str, Any]
+    needs: tuple[str, str] | None = None  # an entity the phone must have pulled first (seen it)
 
 
 @dataclass
@@ -61,7 +77,7 @@ def _checkin(rng: random.Random, incident: str, shelters: list[str], subject: st
 
 
 def plan_drill(ward: Ward, incident: str, shelters: list[str], seconds: float, rng: random.Random,
-               *, skew_clocks: bool) -> list[Plan]:
+               *, skew_clocks: bool, area: list[tuple[float, float]]) -> list[Plan]:
     plans: list[Plan] = []
     for _ in ward.residents:
         offline = []
@@ -92,9 +108,64 @@ def plan_drill(ward: Ward, incident: str, shelters: list[str], seconds: float, r
             for member in others:
                 subject = ward.residents[member].id
                 plans[head].actions.append(Action(when, "checkIn", _checkin(rng, incident, shelters, subject, proxy=True)))
+    members = members_by_association(ward.homes)
+    _plan_board(ward, members, plans, seconds, rng)
+    _plan_market(ward, members, plans, area, seconds, rng)
     for plan in plans:
         plan.actions.sort(key=lambda a: a.at)
     return plans
+
+
+def _plan_board(ward: Ward, members: dict[int, list[int]], plans: list[Plan], seconds: float,
+                rng: random.Random) -> None:
+    for association, leaders in ward.leaders.items():
+        leader, circular = plans[leaders[0]], str(uuid.uuid4())
+        leader.offline = [(start, end) for start, end in leader.offline if start > 0]  # online from the start
+        for at, post_id, kind, (title, body), urgency in (
+            (0.0, circular, "CIRCULAR", CIRCULAR, "NORMAL"),
+            (0.2 * seconds, str(uuid.uuid4()), "BROADCAST", EMERGENCY, "EMERGENCY"),
+        ):
+            leader.actions.append(Action(at, "createPost", {
+                "id": post_id, "associationId": ward.associations[association], "kind": kind, "title": title,
+                "body": body, "urgency": urgency}))
+        for member in members[association]:
+            if rng.random() < 0.7:  # opens it once the phone has it, online or not
+                plans[member].actions.append(Action(rng.uniform(0.05, 0.8) * seconds, "markCircularRead",
+                                                    {"postId": circular}, needs=("Post", circular)))
+
+
+def _plan_market(ward: Ward, members: dict[int, list[int]], plans: list[Plan],
+                 area: list[tuple[float, float]], seconds: float, rng: random.Random) -> None:
+    for association, people in members.items():
+        owners = [m for m in people if rng.random() < 0.04] or [rng.choice(people)]
+        for owner in owners:
+            listing, request = str(uuid.uuid4()), rng.random() < 0.6
+            category, title = rng.choice(REQUESTS if request else OFFERS)
+            lat, lon = rng.choice(area) if area else (35.7295, 139.7109)
+            at = rng.uniform(0.05, 0.5) * seconds
+            plans[owner].actions.append(Action(at, "createListing", {
+                "id": listing, "kind": "REQUEST" if request else "OFFER", "category": category, "title": title,
+                "quantity": 1 if request else rng.randint(1, 3), "visibility": "ASSOCIATION",
+                "associationId": ward.associations[association],
+                "location": {"lat": round(lat + rng.uniform(-0.004, 0.004), 6),
+                             "lon": round(lon + rng.uniform(-0.004, 0.004), 6)}}))
+            others = [m for m in people if m != owner]
+            for claimer in rng.sample(others, min(len(others), rng.randint(1, 4))):
+                plans[claimer].actions.append(Action(rng.uniform(at, 0.9 * seconds), "claimListing", {
+                    "id": str(uuid.uuid4()), "listingId": listing, "quantity": 1}, needs=("Listing", listing)))
+
+
+def ready(action: Action, replica: dict[tuple[str, str], dict[str, Any]]) -> str:
+    """What a resident does with an action whose time has come: `queue` it, `wait` until the
+    phone has what it needs, or `drop` it (the phone shows the listing has nothing left)."""
+    if action.needs is None:
+        return "queue"
+    seen = replica.get(action.needs)
+    if seen is None:
+        return "wait"
+    if action.name == "claimListing" and (seen.get("data") or {}).get("quantityLeft", 1) <= 0:
+        return "drop"
+    return "queue"
 
 
 def door_knock(ward: Ward, incident: str, association: int, unanswered: set[str],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,9 +72,7 @@ def build_ward(*, residents: int, associations: int, shelters: int, rng: random.
             people.append(Resident(str(uuid.uuid4()), "otg_drill_" + uuid.uuid4().hex,
                                    f"{surname} {rng.choice(GIVEN)}", index))
         homes.append(home)
-    by_association: dict[int, list[int]] = {}
-    for home in homes:
-        by_association.setdefault(home.association, []).extend(home.members)
+    by_association = members_by_association(homes)
     leaders = {a: members[:2] for a, members in by_association.items()}
     staff: dict[int, list[int]] = {}
     for s in range(shelters):
@@ -87,6 +86,14 @@ def build_ward(*, residents: int, associations: int, shelters: int, rng: random.
                            "shelter_staff": rng.random() > 0.2, "public_search": rng.random() < 0.3,
                            "exact_location": rng.random() < 0.3}
     return Ward(association_ids, people, homes, leaders, staff, consents)
+
+
+def members_by_association(homes: list[Home]) -> dict[int, list[int]]:
+    """Association index → the residents of its households (resident indexes)."""
+    found: dict[int, list[int]] = {}
+    for home in homes:
+        found.setdefault(home.association, []).extend(home.members)
+    return found
 
 
 def _rows(ward: Ward, shelter_ids: list[str], now: datetime) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -134,14 +141,16 @@ def _rows(ward: Ward, shelter_ids: list[str], now: datetime) -> list[tuple[Any, 
     ]
 
 
-def seed(url: str, ward: Ward, shelter_ids: list[str]) -> dict[str, float]:
-    """Accounts, people, associations, households, roles and tokens; seconds per table."""
+def seed(url: str, ward: Ward, shelter_ids: list[str],
+         extra: Sequence[tuple[Any, list[dict[str, Any]]]] = ()) -> dict[str, float]:
+    """Accounts, people, associations, households, roles and tokens, and any `extra` rows
+    (model, rows) such as the phones' push subscriptions; seconds per table."""
     import time
 
     engine = sa.create_engine(driver_url(url, sync=True), poolclass=sa.pool.NullPool)
     timings: dict[str, float] = {}
     try:
-        for model, rows in _rows(ward, shelter_ids, datetime.now(UTC)):
+        for model, rows in [*_rows(ward, shelter_ids, datetime.now(UTC)), *extra]:
             started = time.perf_counter()
             table: sa.Table = model.__table__
             with engine.begin() as conn:

@@ -1,0 +1,154 @@
+"""The queue's statements cost about the rows they change, however long the queue is.
+
+A broadcast puts its rows into the queue within seconds, long before PostgreSQL's statistics
+know of them; planned for a near-empty table, each claim collected and sorted every due row
+and each "sent" read every row of the message (bench/push_fanout.py: 200 s for 100,000 phones
+against 16 s for 30,000). Here a queue of QUEUE fresh rows is claimed and recorded, and the
+plans the database actually used are checked: no step reads more than a batch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from backend.core.clock import utcnow
+from backend.core.db import Database
+from backend.core.ids import uuid7
+from backend.push import queue
+from backend.push.fanout import DELIVERY, MESSAGE
+from tests.safety.community import ServerClock
+
+QUEUE = 10_000
+BATCH = 50
+
+
+async def queued_broadcast(db: Database, rows: int = QUEUE) -> str:
+    """One message and `rows` pending deliveries, as a fan-out leaves them: the statistics still
+    describe the table as it was before (empty here)."""
+    if db.dialect == "postgresql":
+        async with db.write_engine.connect() as conn:
+            await conn.execute(sa.text("ANALYZE push_delivery"))
+            await conn.commit()
+    message_id, now = uuid7(), utcnow()
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(sa.insert(MESSAGE).values(
+            id=message_id, kind="incident", category=2, source_id="i-1", audience_kind="all", audience_id=None,
+            params={}, created_at=now, fanout_cursor=None, fanout_done=True))
+        await uow.session.execute(sa.insert(DELIVERY), [
+            {"message_id": message_id, "subscription_id": uuid7(), "state": "pending", "attempts": 0, "due_at": now}
+            for _ in range(rows)])
+        await uow.commit()
+    return message_id
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL sent to the database meanwhile, with the parameters (the first of a many)."""
+    seen: list[tuple[str, Any]] = []
+
+    def before(_conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, executemany: bool) -> None:
+        seen.append((sql, parameters[0] if executemany else parameters))
+
+    event.listen(db.write_engine.sync_engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(db.write_engine.sync_engine, "before_cursor_execute", before)
+
+
+def rows_read(plan: dict[str, Any]) -> int:
+    """The most rows any step of a PostgreSQL plan (EXPLAIN ANALYZE, JSON) produced."""
+    return max([int(plan["Actual Rows"])] + [rows_read(p) for p in plan.get("Plans", [])])
+
+
+async def most_rows_read(db: Database, executed: list[tuple[str, Any]], table_statement: str) -> int:
+    """Run the statement again under EXPLAIN ANALYZE, after the SETs that preceded it (rolled back)."""
+    async with db.unit_of_work() as uow:
+        conn = await uow.session.connection()
+        for sql, parameters in executed:
+            if sql.startswith("SET "):
+                await conn.exec_driver_sql(sql)
+            elif sql.startswith(table_statement):
+                result = await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", parameters)
+                document = result.scalar_one()
+                plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+                return rows_read(plan)
+    raise AssertionError(f"no {table_statement!r} among {[sql for sql, _ in executed]}")
+
+
+async def sqlite_plan(db: Database, executed: list[tuple[str, Any]], table_statement: str) -> str:
+    async with db.unit_of_work() as uow:
+        conn = await uow.session.connection()
+        for sql, parameters in executed:
+            if sql.startswith(table_statement):
+                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+                return " / ".join(str(row[-1]) for row in rows)
+    raise AssertionError(f"no {table_statement!r} among {[sql for sql, _ in executed]}")
+
+
+async def test_a_claim_and_its_record_read_one_batch_of_a_long_fresh_queue(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        await queued_broadcast(db)
+        with statements(db) as claimed_with:
+            async with db.unit_of_work() as uow:
+                jobs = await queue.claim(uow.session, limit=BATCH, lease_s=30)
+                await uow.commit()
+        with statements(db) as recorded_with:
+            async with db.unit_of_work() as uow:
+                await queue.record(uow.session, [queue.Result(job, "sent", status=201) for job in jobs])
+                await uow.commit()
+        async with db.read_session() as session:
+            counts = await queue.counts(session)
+
+        assert len(jobs) == BATCH and counts == {"sent": BATCH, "pending": QUEUE - BATCH}
+        if db.dialect == "postgresql":
+            assert await most_rows_read(db, claimed_with, "UPDATE push_delivery") <= BATCH
+            assert await most_rows_read(db, recorded_with, "UPDATE push_delivery") <= 1
+        else:
+            claim_plan = await sqlite_plan(db, claimed_with, "UPDATE push_delivery")
+            assert "ix_push_delivery_state_due" in claim_plan and "TEMP B-TREE" not in claim_plan, claim_plan
+            record_plan = await sqlite_plan(db, recorded_with, "UPDATE push_delivery")
+            assert "(message_id=? AND subscription_id=?)" in record_plan, record_plan
+    finally:
+        await db.dispose()
+
+
+async def test_claims_take_the_earliest_due_first_and_a_lapsed_lease_again(
+    db_url: str, server_clock: ServerClock
+) -> None:
+    db = Database(db_url)
+    try:
+        message_id = await queued_broadcast(db, rows=4)
+        async with db.unit_of_work() as uow:  # one delivery was tried before and is due again earlier
+            retried = await uow.session.scalar(sa.select(DELIVERY.c.subscription_id).order_by(
+                DELIVERY.c.subscription_id.desc()).limit(1))
+            await uow.session.execute(sa.update(DELIVERY).where(DELIVERY.c.subscription_id == retried).values(
+                attempts=1, due_at=utcnow() - timedelta(minutes=1)))
+            await uow.commit()
+
+        async def claim(limit: int) -> list[queue.Job]:
+            async with db.unit_of_work() as uow:
+                jobs = await queue.claim(uow.session, limit=limit, lease_s=30)
+                await uow.commit()
+            return jobs
+
+        first = await claim(2)
+        rest = await claim(10)
+        server_clock.advance(timedelta(seconds=29))
+        leased = await claim(10)
+        server_clock.advance(timedelta(seconds=2))
+        lapsed = await claim(10)
+
+        assert (retried, 2) in [(j.subscription_id, j.attempts) for j in first]
+        assert len(first) == 2 and len(rest) == 2 and leased == []
+        assert {j.subscription_id for j in lapsed} == {j.subscription_id for j in first + rest}
+        assert all(j.message_id == message_id and j.endpoint is None for j in lapsed)
+    finally:
+        await db.dispose()

@@ -43,10 +43,6 @@ class Scope:
     def defer(self, name: str, flusher: Flusher, item: Any) -> None:
         self.deferred.setdefault(name, (flusher, []))[1].append(item)
 
-    def pending(self, name: str) -> list[Any]:
-        entry = self.deferred.get(name)
-        return entry[1] if entry else []
-
 
 def open_scope(session: AsyncSession) -> Scope:
     scope = Scope()

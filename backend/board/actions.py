@@ -16,6 +16,7 @@ from backend.board import (
     comments,
     edits,
     households,
+    membership,
     moderation,
     posts,
 )
@@ -27,9 +28,12 @@ from backend.board.types import (
     DeleteCommentInput,
     DeletePostInput,
     EditPostInput,
+    LeaveAssociationInput,
     MarkCircularReadInput,
     ReportContentInput,
     RsvpCircularInput,
+    SetAssociationAreaInput,
+    SetHouseholdGroupInput,
 )
 from backend.core import audience
 from backend.core.actions import ActionContext, ActionOutcome, ActionSpec, Registry
@@ -77,6 +81,21 @@ async def add_household_member(session: AsyncSession, ctx: ActionContext, args: 
     return ActionOutcome("Household", household.id, household.version)
 
 
+async def set_household_group(session: AsyncSession, ctx: ActionContext, args: Any) -> ActionOutcome:
+    household = await households.get_household(session, str(args.household_id))
+    await access.require_leader(session, ctx.user_id, household.association_id)
+    if await households.set_group(session, household=household, group_name=args.group_name):
+        await households.record_household(session, household)
+    return ActionOutcome("Household", household.id, household.version)
+
+
+async def set_association_area(session: AsyncSession, ctx: ActionContext, args: Any) -> ActionOutcome:
+    await access.require_ward_admin(session, ctx.user_id)
+    association = await associations.set_area(session, association_id=str(args.association_id),
+                                              area_geojson=args.area)
+    return ActionOutcome("Association", association.id, association.version)
+
+
 async def audiences_of_member(session: AsyncSession, user_id: str) -> set[str]:
     result = {audience.association_members(a) for a in await associations.associations_of_user(session, user_id)}
     result |= {audience.household(h.id) for h in await households.households_of_person(session, user_id)}
@@ -91,6 +110,18 @@ def register(registry: Registry) -> None:
     registry.add_action(ActionSpec(
         "addHouseholdMember", AddHouseholdMemberInput, add_household_member,
         description="Leaders: add a person to a household.",
+    ))
+    registry.add_action(ActionSpec(
+        "setHouseholdGroup", SetHouseholdGroupInput, set_household_group,
+        description="Leaders: move a household to another group (班) of the association.",
+    ))
+    registry.add_action(ActionSpec(
+        "leaveAssociation", LeaveAssociationInput, membership.leave_association,
+        description="Leave an association (its households keep their circular receipts).",
+    ))
+    registry.add_action(ActionSpec(
+        "setAssociationArea", SetAssociationAreaInput, set_association_area,
+        description="Ward admins: change or clear an association's area polygon.",
     ))
     _register_board(registry)
     registry.add_audiences(audiences_of_member)

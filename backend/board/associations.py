@@ -24,7 +24,12 @@ def match_name(name: str) -> str:
     return "".join(text.split())
 
 
+MAX_AREA_CHARS = 200_000  # a few thousand vertices; a town block needs far fewer
+
+
 def clean_area(area_geojson: str | None) -> str | None:
+    if area_geojson is not None and len(area_geojson) > MAX_AREA_CHARS:
+        raise ValidationFailed(f"The area may have at most {MAX_AREA_CHARS:,} characters of GeoJSON")
     if area_geojson is None or not area_geojson.strip():
         return None
     try:
@@ -103,6 +108,20 @@ async def create_association(
     session.add(association)
     await session.flush()
     await record_association(session, association)
+    return association
+
+
+async def set_area(session: AsyncSession, *, association_id: str, area_geojson: str | None) -> Association:
+    """A new area (or none); the caller checks that the actor is a ward admin. Which
+    association covers a point follows at once (areas.py caches by id and version)."""
+    association = await get_association(session, association_id)
+    area = clean_area(area_geojson)
+    if association.area_geojson != area:
+        association.area_geojson = area
+        association.version += 1
+        session.add(association)
+        await session.flush()
+        await record_association(session, association)
     return association
 
 

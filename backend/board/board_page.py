@@ -1,7 +1,11 @@
 """The board of an association, one page at a time: pinned emergency broadcasts first, then
-newest first. Two queries per page whatever its size (authors' names and comment counts are
-joined in; the photos of the page in one more), with a keyset cursor so that new posts never
-shift a page already read."""
+newest first. Two statements per page whatever its size — who may read (the association and
+the viewer's membership), then the page with its authors' names, comment counts and photo ids
+as subqueries — with a keyset cursor so that new posts never shift a page already read.
+
+Round trips, not rows, were what made a page slower on PostgreSQL than on SQLite (each one
+waits for the database process to be scheduled; on a busy machine that is most of the time):
+the page used to take four statements after the sign-in check, now two."""
 
 from __future__ import annotations
 
@@ -15,15 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import people
-from backend.board import access, associations, photos
-from backend.board.models import Comment, Post
+from backend.board import access
+from backend.board.models import Comment, Post, PostPhoto
 from backend.core.clock import as_utc
-from backend.core.errors import Forbidden, ValidationFailed
+from backend.core.errors import ValidationFailed
 from backend.core.identity import Identity
 
 MAX_PAGE = 100
 _POST: sa.Table = Post.__table__  # type: ignore[attr-defined]
 _COMMENT: sa.Table = Comment.__table__  # type: ignore[attr-defined]
+_PHOTO: sa.Table = PostPhoto.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -68,13 +73,26 @@ def _position(after: str) -> tuple[bool, datetime, str]:
         raise ValidationFailed("Malformed cursor") from exc
 
 
+def _photo_ids(keys: str | None) -> list[str]:
+    """"position:id,…" in photo order (neither database orders an aggregate the same way)."""
+    if not keys:
+        return []
+    entries = (key.split(":", 1) for key in keys.split(","))
+    return [photo_id for _, photo_id in sorted((int(position), photo_id) for position, photo_id in entries)]
+
+
 def _page_query(association_id: str, *, leader: bool, viewer: str | None, after: str | None, limit: int) -> Any:
     comments = (
         sa.select(sa.func.count()).where(_COMMENT.c.post_id == _POST.c.id, _COMMENT.c.deleted.is_(False),
                                          _COMMENT.c.hidden.is_(False))
         .scalar_subquery().label("comment_count")
     )
-    stmt = sa.select(_POST, comments).where(_POST.c.association_id == association_id, _POST.c.deleted.is_(False))
+    # Photo ids are UUIDs (attach_photo checks): neither ":" nor "," occurs in them.
+    photo_keys = (
+        sa.select(sa.func.aggregate_strings(sa.cast(_PHOTO.c.position, sa.String) + ":" + _PHOTO.c.id, ","))
+        .where(_PHOTO.c.post_id == _POST.c.id).scalar_subquery().label("photo_keys")
+    )
+    stmt = sa.select(_POST, comments, photo_keys).where(_POST.c.association_id == association_id, _POST.c.deleted.is_(False))
     if not leader:  # members do not see hidden posts; their authors still see their own
         stmt = stmt.where(sa.or_(_POST.c.hidden.is_(False), _POST.c.author_id == viewer))
     if after:
@@ -94,22 +112,17 @@ async def board_page(
 ) -> BoardPage:
     if not 1 <= first <= MAX_PAGE:
         raise ValidationFailed(f"first must be between 1 and {MAX_PAGE}")
-    association = await associations.get_association(session, association_id)
-    user_id = viewer.user_id if viewer else None
-    leader = viewer is not None and (viewer.is_ward_admin or viewer.has_role("LEADER", association_id))
-    member = user_id is not None and await access.membership(session, user_id, association_id) is not None
-    if not (leader or member or association.is_open):
-        raise Forbidden("Only members of this association see its board")
+    leader = await access.require_reader(session, viewer, association_id, what="board")
     rows = (await session.execute(
-        _page_query(association_id, leader=leader, viewer=user_id, after=after, limit=first)
+        _page_query(association_id, leader=leader, viewer=viewer.user_id if viewer else None, after=after,
+                    limit=first)
     )).all()
     page = rows[:first]
-    pictures = await photos.photos_of(session, [r.id for r in page])  # one query for the page
     found = [
         PostRow(
             r.id, r.association_id, r.author_id, r.pp_display_name or "", r.kind, r.title, r.body, r.language,
             r.urgency, r.rsvp, r.pinned, r.hidden, r.hidden_reason, r.created_at, r.edited_at, r.version,
-            r.comment_count, [p.id for p in pictures[r.id]], _cursor(r.pinned, r.created_at, r.id),
+            r.comment_count, _photo_ids(r.photo_keys), _cursor(r.pinned, r.created_at, r.id),
         )
         for r in page
     ]

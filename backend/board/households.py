@@ -6,14 +6,13 @@ households of their association.
 
 from __future__ import annotations
 
-import functools
-import re
 import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.board import associations, street
 from backend.board.models import Household, HouseholdMember
 from backend.core import audience, events, feed
 from backend.core.clock import utcnow
@@ -73,12 +72,14 @@ async def create_household(
     household_id = household_id or new_id()
     if await session.get(Household, household_id) is not None:
         raise ValidationFailed("A household with this id already exists")
+    street_address = unicodedata.normalize("NFKC", address).strip()
     household = Household(
         id=household_id,
         association_id=association_id,
         label=clean,
-        address=unicodedata.normalize("NFKC", address).strip(),
+        address=street_address,
         group_name=group_name.strip(),
+        street_key=street.sort_key(street_address, clean, household_id),
         created_by=created_by,
         created_at=utcnow(),
     )
@@ -101,11 +102,40 @@ async def add_household_member(
     if await session.get(HouseholdMember, (household.id, person_id)) is not None:
         return False
     session.add(HouseholdMember(household_id=household.id, person_id=person_id))
-    if not new_household:
+    await _members_changed(session, household, person_id, bump=not new_household)
+    return True
+
+
+async def remove_household_member(session: AsyncSession, *, household: Household, person_id: str) -> bool:
+    member = await session.get(HouseholdMember, (household.id, person_id))
+    if member is None:
+        return False
+    await session.delete(member)
+    await _members_changed(session, household, person_id, bump=True)
+    return True
+
+
+async def _members_changed(session: AsyncSession, household: Household, person_id: str, *, bump: bool) -> None:
+    """Other domains follow (safety shows the person's status to their households' viewers)."""
+    if bump:
         household.version += 1
     session.add(household)
     await session.flush()
     await events.emit(session, events.HOUSEHOLD_MEMBERS_CHANGED, person_ids=[person_id])
+
+
+async def set_group(session: AsyncSession, *, household: Household, group_name: str) -> bool:
+    """Put the household in a group (班) of its association, or in none (""); the caller
+    checks that the actor leads the association."""
+    name = unicodedata.normalize("NFC", group_name or "").strip()
+    if name and name not in await associations.group_names(session, household.association_id):
+        raise ValidationFailed("The association has no group of that name; a leader creates it first")
+    if household.group_name == name:
+        return False
+    household.group_name = name
+    household.version += 1
+    session.add(household)
+    await session.flush()
     return True
 
 
@@ -185,7 +215,4 @@ async def move_memberships(session: AsyncSession, *, from_person: str, to_person
     return moved
 
 
-@functools.lru_cache(maxsize=65536)  # pure; a leader's screen asks for the same streets again
-def street_order(address: str) -> tuple[tuple[int, object], ...]:
-    """駒込3-1-2 before 駒込3-1-10: digits compare as numbers, the rest as text."""
-    return tuple((0, int(p)) if p.isdecimal() else (1, p) for p in re.findall(r"\d+|\D+", address))
+street_order = street.street_order  # the roll-call's door-knock order (safety)

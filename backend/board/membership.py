@@ -1,5 +1,5 @@
-"""Joining an association: invite codes (QR links), join requests a leader approves, and
-officers. Whoever joins without a household there gets a one-person household (API.md)."""
+"""Joining an association — invite codes (QR links), join requests a leader approves — officers,
+and leaving. Whoever joins without a household there gets a one-person household (API.md)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from backend.board import access, associations, households
 from backend.board.errors import InviteInvalid
 from backend.board.models import AssociationInvite, AssociationMember, JoinRequest
 from backend.core import audience, feed
+from backend.core.actions import ActionContext, ActionOutcome
 from backend.core.clock import utcnow
 from backend.core.errors import NotFound, ValidationFailed
 from backend.core.ids import new_id
@@ -159,3 +160,30 @@ async def set_office(session: AsyncSession, *, actor_id: str, association_id: st
     await session.flush()
     await record_member(session, association_id=association_id, user_id=user_id)
     return member
+
+
+async def leave_association(session: AsyncSession, ctx: ActionContext, args: Any) -> ActionOutcome:
+    """A member leaves. Their membership goes (with any office), and so do they from the
+    association's households, so that its leaders no longer see them there (their name, their
+    safety status). The households stay, with every circular receipt they gave: that is the
+    association's history. Pulls from then on leave out what only members see; a device's
+    next pull starts over (its audiences changed), dropping what it may no longer see."""
+    association_id = str(args.association_id)
+    await associations.get_association(session, association_id)
+    member = await access.membership(session, ctx.user_id, association_id)
+    if member is None:
+        raise NotFound("You are not a member of this association")
+    version = member.version + 1
+    await session.delete(member)
+    for household in await households.households_of_person(session, ctx.user_id):  # person id = user id
+        if household.association_id == association_id and await households.remove_household_member(
+            session, household=household, person_id=ctx.user_id
+        ):
+            await households.record_household(session, household)
+    await session.flush()
+    entity_id = f"{association_id}:{ctx.user_id}"
+    feed.record_change(
+        session, entity_type="AssociationMember", entity_id=entity_id, version=version, data=None, op="DELETE",
+        audiences={audience.user(ctx.user_id), audience.association_leaders(association_id)},
+    )
+    return ActionOutcome("AssociationMember", entity_id, version)

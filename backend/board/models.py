@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from backend.board.street import sort_key
 from backend.core.sqltypes import UtcDateTime
+
+# Compared byte by byte on both databases (SQLite's default BINARY; "C" on PostgreSQL, whose
+# locale collations ignore the key's marker characters).
+BYTEWISE_TEXT = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+
+
+def _street_key_default(context: Any) -> str:
+    """For bulk inserts that leave the key out (seeds, the drill): computed from the row."""
+    row = context.get_current_parameters()
+    return sort_key(row.get("address") or "", row["label"], row["id"])
 
 
 class Association(SQLModel, table=True):
@@ -39,6 +51,8 @@ class AssociationMember(SQLModel, table=True):
 
 class Household(SQLModel, table=True):
     __tablename__ = "household"
+    # A leader's lists (circular receipts) page through an association in street order.
+    __table_args__ = (sa.Index("ix_household_street", "association_id", "street_key"),)
 
     id: str = Field(primary_key=True, max_length=36)
     association_id: str = Field(
@@ -48,6 +62,9 @@ class Household(SQLModel, table=True):
     # Street order for the door-knock list: 丁目-番-号 as sortable text, then the label.
     address: str = Field(default="", sa_column=sa.Column(sa.String(300), nullable=False))
     group_name: str = Field(default="", sa_column=sa.Column(sa.String(100), nullable=False))
+    # street.sort_key(address, label, id): street order, unique; kept up to date by the service.
+    street_key: str = Field(default="", sa_column=sa.Column(
+        BYTEWISE_TEXT, nullable=False, default=_street_key_default, server_default=""))
     version: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False))
     created_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(36)))
     created_at: datetime = Field(sa_column=sa.Column(UtcDateTime, nullable=False))
@@ -169,6 +186,8 @@ class CircularRead(SQLModel, table=True):
     leader marked the household informed by hand; and its RSVP (last answer wins)."""
 
     __tablename__ = "circular_read"
+    # Read counts and RSVP tallies of a circular from the index alone.
+    __table_args__ = (sa.Index("ix_circular_read_tally", "post_id", "rsvp", "read_at"),)
 
     post_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("post.id"), primary_key=True))
     household_id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))

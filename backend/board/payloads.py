@@ -132,12 +132,15 @@ class RsvpTally:
     undecided: int
 
 
-@strawberry.type
+@strawberry.type(description="Counts and tallies cover every household; `households` is the page asked for "
+                               "(every household, in street order, when neither first nor after is given).")
 class CircularReceipts:
     post_id: strawberry.ID
     read_count: int
     unread_count: int
+    total_count: int = strawberry.field(description="Households listed over all pages: all, or the unread ones.")
     households: list[HouseholdReceipt]
+    page_info: BoardPageInfo
     rsvp: RsvpTally
 
 

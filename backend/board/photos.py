@@ -16,11 +16,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from backend.board import access, associations, posts
+from backend.board import access, posts
 from backend.board.models import Post, PostPhoto
 from backend.core import feed
 from backend.core.clock import utcnow
-from backend.core.errors import Forbidden, NotFound, ValidationFailed
+from backend.core.errors import NotFound, ValidationFailed
 from backend.core.identity import Identity
 from backend.core.ids import is_uuid
 
@@ -127,8 +127,5 @@ async def viewable_photo(session: AsyncSession, *, viewer: Identity | None, phot
         return photo
     if post.deleted or (post.hidden and (viewer is None or viewer.user_id != post.author_id)):
         raise NotFound("No such photo")
-    association = await associations.get_association(session, post.association_id)
-    member = viewer is not None and await access.membership(session, viewer.user_id, post.association_id)
-    if not (association.is_open or member):
-        raise Forbidden("Only members of this association see its photos")
+    await access.require_reader(session, viewer, post.association_id, what="photos")
     return photo

@@ -101,16 +101,22 @@ class BoardQuery:
         return PostConnection(edges=edges, page_info=BoardPageInfo(
             has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None))
 
-    @strawberry.field(name="circularReceipts", description="Which households read a circular; leaders only.")
+    @strawberry.field(name="circularReceipts", description=(
+        "Which households read a circular, in street order; leaders only. A page of `first` households "
+        f"(1–{circulars.MAX_PAGE}; {circulars.DEFAULT_PAGE} when only `after` is given) after the cursor "
+        "`after`; every household when neither is given."))
     async def circular_receipts(
-        self, info: Info[Context, None], post_id: strawberry.ID, unread_only: bool | None = False
+        self, info: Info[Context, None], post_id: strawberry.ID, unread_only: bool | None = False,
+        first: int | None = None, after: str | None = None,
     ) -> CircularReceipts:
         actor = info.context.require_identity()
         async with info.context.db.read_session() as session:
-            found = await circulars.receipts(session, actor=actor, post_id=str(post_id), unread_only=bool(unread_only))
+            found = await circulars.receipts(session, actor=actor, post_id=str(post_id), unread_only=bool(unread_only),
+                                             first=first, after=after)
         return CircularReceipts(
             post_id=post_id, read_count=found.read_count, unread_count=found.unread_count,
-            households=[_receipt(h) for h in found.households],
+            total_count=found.total_count, households=[_receipt(h) for h in found.households],
+            page_info=BoardPageInfo(has_next_page=found.has_next_page, end_cursor=found.end_cursor),
             rsvp=RsvpTally(attend=found.rsvp["ATTEND"], absent=found.rsvp["ABSENT"],
                            undecided=found.rsvp["UNDECIDED"]),
         )

@@ -106,3 +106,22 @@ class ReportContentInput:
     target_type: ReportTarget
     target_id: strawberry.ID
     reason: str = ""
+
+
+@strawberry.input(description="A member leaves the association: they stop seeing what only members see, and "
+                              "leave its households; those households and their circular receipts stay.")
+class LeaveAssociationInput:
+    association_id: strawberry.ID
+
+
+@strawberry.input(description="Leaders: put a household in one of the association's groups (班); \"\": none.")
+class SetHouseholdGroupInput:
+    household_id: strawberry.ID
+    group_name: str
+
+
+@strawberry.input(description="Ward admins: an association's area, GeoJSON (Polygon or MultiPolygon, or a "
+                              "Feature or FeatureCollection of one); null or empty: no area.")
+class SetAssociationAreaInput:
+    association_id: strawberry.ID
+    area: str | None = None

@@ -78,6 +78,7 @@ CELLS = [
     a("createHousehold", {"resident_a", "leader_a", "ward_admin"}, id="@new", associationId="@association_a",
       label="新しい世帯", joinSelf=True),
     a("addHouseholdMember", LEADS_A, householdId="@household_a", personId="@user_resident_b"),
+    a("setHouseholdGroup", LEADS_A, householdId="@household_a", groupName=""),
     # board: associations and membership
     q("associationAt", EVERYONE, "AssociationAt", lat=35.6895, lon=139.6917),
     q("createAssociation", ADMIN, "CreateAssociation", name="新しい町会"),
@@ -87,6 +88,8 @@ CELLS = [
     q("requestToJoin", SIGNED_IN, "RequestToJoin", associationId="@association_a"),
     q("decideJoinRequest", LEADS_A, "DecideJoinRequest", requestId="@join_request", approve=True),
     q("setOffice", LEADS_A, "SetOffice", associationId="@association_a", userId="@user_resident_a", office="会計"),
+    a("leaveAssociation", HOUSEHOLDS_A, associationId="@association_a"),  # its members: the others are not
+    a("setAssociationArea", ADMIN, associationId="@association_a", area=None),
     # board: posts, circulars, moderation
     q("board", MEMBERS_A, "Board", associationId="@association_a"),
     q("postPhoto", MEMBERS_A, "PostPhoto", id="@photo_a"),

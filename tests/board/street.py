@@ -8,15 +8,22 @@ through the board's online mutations and queries.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import event
 
 from backend.accounts import service as accounts
 from backend.accounts.roles import Role
 from backend.board import associations
 from tests.conftest import Api
 from tests.support.client import OutboxClient
+from tests.support.operations import operation
+from tests.support.transport import Reply
 
 
 @dataclass
@@ -118,3 +125,36 @@ async def receipts(api: Api, leader: OutboxClient, post_id: str, **args: Any) ->
     result: dict[str, Any] = (await gql(api, "CircularReceipts", {"postId": post_id, **args}, leader))[
         "circularReceipts"]
     return result
+
+
+async def receipts_page(api: Api, leader: OutboxClient, post_id: str, **args: Any) -> Reply:
+    """One page of a circular's receipts (CircularReceiptsPage), as a leader's screen asks."""
+    document = operation("CircularReceiptsPage")
+    response = await api.http.post("/graphql", headers={"Authorization": f"Bearer {leader.token}"}, json={
+        "query": document, "operationName": "CircularReceiptsPage", "variables": {"postId": post_id, **args}})
+    return Reply(response.status_code, response.headers, response.json())
+
+
+def square(lon: float, lat: float, size: float) -> str:
+    """A square area as a GeoJSON Feature (longitude first)."""
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return json.dumps({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}})
+
+
+@contextmanager
+def counted(api: Api) -> Iterator[list[str]]:
+    """The SELECT statements run while inside (query-count tests: no N+1)."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    engines = {api.parts.db.read_engine.sync_engine, api.parts.db.write_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)

@@ -3,7 +3,6 @@ associations per person, and which association's area holds a point."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from tests.board.street import (
     post_args,
     pulled,
     rejected,
+    square,
     street,
 )
 from tests.conftest import Api
@@ -182,14 +182,9 @@ async def test_leaders_add_groups_that_members_pull_with_the_association(api: Ap
     assert pulled(member, "Association")[s.association_id]["groups"] == ["3班"]
 
 
-def _square(lon: float, lat: float, size: float) -> str:
-    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
-    return json.dumps({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}})
-
-
 async def test_the_association_whose_area_holds_a_point_is_found_and_the_smallest_wins(api: Api) -> None:
-    ward = await new_association(api, "東池袋連合町会", area=_square(139.70, 35.72, 0.02))
-    block = await new_association(api, "東池袋一丁目町会", area=_square(139.71, 35.725, 0.005))
+    ward = await new_association(api, "東池袋連合町会", area=square(139.70, 35.72, 0.02))
+    block = await new_association(api, "東池袋一丁目町会", area=square(139.71, 35.725, 0.005))
     await new_association(api, "区域のない町会")
 
     inside_block = await api.gql.data("AssociationAt", {"lat": 35.727, "lon": 139.712})
@@ -209,7 +204,7 @@ async def test_ward_admins_create_associations_and_a_bad_area_is_refused(api: Ap
     resident = await api.device("hanako@example.jp")
     await grant(api, admin.user_id, Role.WARD_ADMIN)
 
-    made = (await gql(api, "CreateAssociation", {"name": "新町会", "area": _square(139.7, 35.7, 0.01)}, admin))[
+    made = (await gql(api, "CreateAssociation", {"name": "新町会", "area": square(139.7, 35.7, 0.01)}, admin))[
         "createAssociation"]
     bad_area = (await gql(api, "CreateAssociation", {"name": "新町会", "area": "{\"type\": \"Point\"}"}, admin))[
         "createAssociation"]

@@ -27,8 +27,8 @@ def jpeg(width: int, height: int, *, gps: bool = False) -> str:
     return base64.b64encode(out.getvalue()).decode()
 
 
-async def attach(api: Api, device: OutboxClient, post_id: str, data: str) -> dict[str, Any]:
-    variables = {"postId": post_id, "photoId": str(uuid.uuid4()), "data": data}
+async def attach(api: Api, device: OutboxClient, post_id: str, data: str, photo_id: str | None = None) -> dict[str, Any]:
+    variables = {"postId": post_id, "photoId": photo_id or str(uuid.uuid4()), "data": data}
     result: dict[str, Any] = (await gql(api, "AttachPhoto", variables, device))["attachPhoto"]
     return result
 
@@ -50,6 +50,20 @@ async def test_a_photo_is_resized_stripped_of_its_gps_and_shown_to_members(api: 
     assert node["photoIds"] == [added["id"]]
     await neighbour.pull_all()
     assert pulled(neighbour, "PostPhoto")[str(added["id"])]["postId"] == post_id
+
+
+async def test_the_board_lists_a_posts_photos_in_the_order_they_were_added(api: Api) -> None:
+    s = await street(api)
+    author = await s.resident("hanako@example.jp")
+    post_id = await create_post(author, s.association_id, title="夏祭りの写真")
+    # Ids that sort the other way round, so that only the position can give the order.
+    added = [f"{digit * 8}-0000-4000-8000-000000000000" for digit in "f80"]
+
+    for photo_id in added:
+        assert (await attach(api, author, post_id, jpeg(40, 30), photo_id))["id"] == photo_id
+
+    node = (await board(api, author, s.association_id)).body["data"]["board"]["edges"][0]["node"]
+    assert node["photoIds"] == added
 
 
 async def test_photos_outside_the_limits_or_from_others_are_refused(api: Api) -> None:

@@ -52,7 +52,7 @@ def driver_url(url: str, *, sync: bool = False) -> str:
             driver = "postgresql+psycopg://" if sync else "postgresql+asyncpg://"
             return driver + url[len(prefix) :]
     raise ValueError(
-        "OTAGAI_DATABASE_URL must start with sqlite:/// or postgresql:// (got %r)" % url
+        f"OTAGAI_DATABASE_URL must start with sqlite:/// or postgresql:// (got {url!r})"
     )
 
 
@@ -237,7 +237,7 @@ class Database:
             async with self.read_engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
             return True
-        except Exception:
+        except Exception:  # noqa: BLE001 — a health check: any failure means "not reachable"
             return False
 
     async def dispose(self) -> None:

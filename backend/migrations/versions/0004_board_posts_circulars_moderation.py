@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import backend.core.sqltypes  # noqa: F401
+import backend.core.sqltypes
 
 revision: str = '0004'
 down_revision: str | None = '0003'

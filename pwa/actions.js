@@ -8,7 +8,7 @@ import { COMMENT_MAX } from './model.js';
 
 const AUTH_CODES = new Set(['INVALID_CREDENTIALS', 'EMAIL_TAKEN', 'VALIDATION', 'OFFLINE', 'SERVER', 'RATE_LIMITED']);
 
-export function createActions({ state, setState, refresh, announce, sync, t, emptyDraft, setLocale }) {
+export function createActions({ state, setState, refresh, announce, sync, t, emptyDraft, setLocale, beforeSignOut, afterSignIn }) {
   const queue = queuer({ state, refresh, announce, sync, t });
 
   function authError(result) {
@@ -28,6 +28,7 @@ export function createActions({ state, setState, refresh, announce, sync, t, emp
     outbox.requestPersistence().then(() => refresh());
     if (state.route === 'signin') window.location.hash = '#/checkin';
     sync.now('signin');
+    afterSignIn?.();
   }
 
   function missing(values, names) {
@@ -61,6 +62,7 @@ export function createActions({ state, setState, refresh, announce, sync, t, emp
       }));
     },
     signOut: async () => {
+      await beforeSignOut?.(); // notifications of this resident stop on this device
       await session.signOut();
       setState({ draft: null, position: null });
       await refresh();

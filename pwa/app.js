@@ -12,6 +12,7 @@ import { createActions } from './actions.js';
 import { createSafety } from './safety.js';
 import { createBoard } from './board.js';
 import { createMarket } from './market.js';
+import { createNotifications } from './notifications.js';
 import { html, render } from './views/html.js';
 import { Layout } from './views/layout.js';
 import { SignIn } from './views/signin.js';
@@ -28,7 +29,7 @@ const root = document.getElementById('app');
 
 let t = null;
 const state = {
-  route: 'checkin', locale: DEFAULT_LOCALE, languages: [], appVersion: VERSION,
+  ready: false, route: 'checkin', locale: DEFAULT_LOCALE, languages: [], appVersion: VERSION,
   session: null, online: navigator.onLine !== false, pending: 0, otherPending: 0,
   attention: [], queue: [], types: {}, lastPulledAt: null, syncing: false, syncProblem: null,
   updateReady: null, announcement: '', persisted: false,
@@ -42,12 +43,23 @@ const state = {
   // the board and the marketplace (board.js, market.js)
   boardAssociationId: null, openPosts: [], receipts: {}, boardError: '',
   postDraft: { kind: 'POST', urgency: 'NORMAL', rsvp: false },
+  openComments: [], commentError: null, moderation: { id: null, busy: false, error: '' },
   near: null, nearLoading: false, marketError: '', listingDraft: { kind: 'OFFER', category: 'WATER' },
+  listingEdit: null, listingWithdraw: null, marketEditError: '',
+  // notifications on this device (notifications.js): device is 'unknown' until looked at
+  push: { device: 'unknown', record: null, busy: false, error: '' },
+  // the item a link names (#/board?post=…, #/market?listing=…), e.g. from a notification
+  link: {},
 };
 
 function routeFromHash() {
   const name = window.location.hash.replace(/^#\/?/, '').split(/[/?]/)[0];
   return ROUTES.includes(name) ? name : null;
+}
+
+function linkFromHash() {
+  const params = new URLSearchParams(window.location.hash.split('?')[1] ?? '');
+  return { post: params.get('post'), listing: params.get('listing') };
 }
 
 function emptyDraft(incidentId = null) {
@@ -79,7 +91,7 @@ function settingsVm() {
   return {
     profile: model.profile(state.types, userId, state.queue, state.session),
     visibility: model.visibility(state.types, userId, state.queue),
-    profileError: state.profileError,
+    profileError: state.profileError, associations: model.myAssociations(state.types),
   };
 }
 
@@ -90,7 +102,11 @@ function screen() {
   }
   if (route === 'checkin') return { title: t('checkin.title'), body: html`<${CheckIn} t=${t} vm=${checkinVm()} act=${actions} />` };
   if (route === 'settings') {
-    return { title: t('settings.title'), body: html`<${Settings} t=${t} state=${state} vm=${settingsVm()} act=${actions} />` };
+    return {
+      title: t('settings.title'),
+      body: html`<${Settings} t=${t} state=${state} vm=${settingsVm()} act=${actions} push=${notifications.vm()}
+        pushAct=${notifications.actions} />`,
+    };
   }
   if (route === 'rollcall') {
     return { title: t('rollcall.title'), body: html`<${RollCall} t=${t} vm=${safety.rollcallVm()} online=${state.online} act=${safetyActs} />` };
@@ -103,8 +119,14 @@ function screen() {
   return { title: t('market.title'), body: html`<${Market} t=${t} vm=${market.vm()} act=${market.actions} />` };
 }
 
+let drawn = false;
 function draw() {
-  if (!t) return;
+  if (!state.ready) return;
+  if (!drawn) {
+    // The loading page goes first: kept, its <main> would be reused and pushed down (a layout shift).
+    root.replaceChildren();
+    drawn = true;
+  }
   const { title, body } = screen();
   document.title = `${title} — ${t('app.name')}`;
   render(html`<${Layout} t=${t} state=${state} act=${actions} title=${title}>${body}<//>`, root);
@@ -112,6 +134,8 @@ function draw() {
 
 let frame = 0;
 function setState(patch) {
+  // Nothing new (the same values set again, as the sync does on each run): no redraw.
+  if (Object.keys(patch).every((key) => Object.is(state[key], patch[key]))) return;
   Object.assign(state, patch);
   cancelAnimationFrame(frame);
   frame = requestAnimationFrame(draw);
@@ -134,7 +158,7 @@ async function refresh() {
     safety.stop();
     setState({
       roles: null, rolesLoaded: false, rollcall: null, shelterStatus: null, liveMode: null,
-      openPosts: [], receipts: {}, near: null, boardAssociationId: null,
+      openPosts: [], openComments: [], receipts: {}, near: null, boardAssociationId: null,
     });
   }
   setState({
@@ -177,9 +201,15 @@ const sync = createSync({
   },
 });
 
+const notifications = createNotifications({ state, setState, announce, t: (...args) => t(...args) });
 const actions = createActions({
   state, setState, refresh, announce, sync, t: (...args) => t(...args), emptyDraft,
-  setLocale: (code) => setLocale(code),
+  setLocale: async (code) => {
+    await setLocale(code);
+    notifications.refresh(); // the subscription's language follows the UI's
+  },
+  beforeSignOut: () => notifications.forget(),
+  afterSignIn: () => notifications.signedIn(),
 });
 const safety = createSafety({ state, setState, refresh, announce, sync, t: (...args) => t(...args) });
 const safetyActs = safety.actions;
@@ -187,30 +217,43 @@ const board = createBoard({ state, setState, refresh, announce, sync, t: (...arg
 const market = createMarket({ state, setState, refresh, announce, sync, t: (...args) => t(...args) });
 
 function loadScreen(route) {
+  if (route === 'settings') notifications.load();
   safety.load(route);
   board.load(route);
   market.load(route);
 }
 
 async function main() {
+  // The first screen is drawn once, with everything it needs read at once: no flash of the
+  // sign-in screen before the session is read, no language picker filling in later.
   const device = await db.getDevice();
-  await setLocale(device.locale ?? DEFAULT_LOCALE, { remember: false });
-  setState({ languages: await languageNames(), route: routeFromHash() ?? 'checkin' });
+  const [languages] = await Promise.all([languageNames(), setLocale(device.locale ?? DEFAULT_LOCALE, { remember: false }), refresh()]);
   if (!routeFromHash()) window.history.replaceState(null, '', '#/checkin');
+  setState({ languages, route: routeFromHash() ?? 'checkin', link: linkFromHash(), ready: true });
   window.addEventListener('hashchange', () => {
-    setState({ route: routeFromHash() ?? 'checkin', authError: '', checkinError: '', receptionError: '', householdError: '',
-      boardError: '', marketError: '' });
+    setState({ route: routeFromHash() ?? 'checkin', link: linkFromHash(), authError: '', checkinError: '', receptionError: '',
+      householdError: '', boardError: '', marketError: '' });
     loadScreen(state.route);
-    requestAnimationFrame(() => requestAnimationFrame(() => root.querySelector('h1')?.focus()));
+    // The screen's heading takes the focus, unless a link names an item there (it takes it).
+    if (!state.link.post && !state.link.listing) {
+      requestAnimationFrame(() => requestAnimationFrame(() => root.querySelector('h1')?.focus()));
+    }
   });
-  window.addEventListener('online', () => setState({ online: true }));
+  // A tapped notification asks this window to show its screen (sw.js); the sync follows.
+  navigator.serviceWorker?.addEventListener('message', (event) => {
+    if (event.data?.type === 'open') window.location.hash = new URL(event.data.url, window.location.href).hash;
+  });
+  window.addEventListener('online', () => {
+    setState({ online: true });
+    notifications.refresh();
+  });
   window.addEventListener('offline', () => setState({ online: false, syncing: false }));
   outbox.onChange(() => refresh());
-  await refresh();
   loadScreen(state.route);
   if (state.session) db.pruneSent(state.session.userId);
   startServiceWorker({ onUpdateReady: (apply) => setState({ updateReady: apply }) });
   sync.start();
+  notifications.refresh();
 }
 
 main();

@@ -1,8 +1,10 @@
 // The controller of the association board (町会の掲示板): posts, broadcasts and circulars (回覧板)
 // from the replica with what is queued laid over them; every write goes through the outbox.
-// A leader's view of who has not read a circular is an online read kept for offline (reads.js).
+// A leader's view of who has not read a circular is an online read kept for offline (reads.js);
+// comments and the leaders' moderation are in comments.js.
 
 import { queuer } from './queue.js';
+import { authorName, createComments, postComments } from './comments.js';
 import * as reads from './reads.js';
 import * as model from './model.js';
 
@@ -51,11 +53,6 @@ function receipt(types, queue, postId, householdIds) {
   };
 }
 
-function authorName(types, post) {
-  return types.AssociationMember?.get(`${post.associationId}:${post.authorId}`)?.data?.displayName
-    ?? types.Person?.get(post.authorId)?.data?.displayName ?? null;
-}
-
 export function createBoard({ state, setState, refresh, announce, sync, t }) {
   const queue = queuer({ state, refresh, announce, sync, t });
 
@@ -94,8 +91,25 @@ export function createBoard({ state, setState, refresh, announce, sync, t }) {
     return !at || Date.now() - Date.parse(at) > REFETCH_MS;
   }
 
+  let linkOpened = null;
+  /** A link to a post (a tapped notification): its association, and the post opened, once. */
+  function openLinked() {
+    const id = state.link?.post ?? null;
+    if (!id || linkOpened === id) {
+      if (!id) linkOpened = null;
+      return;
+    }
+    const associationOf = state.types.Post?.get(id)?.data?.associationId;
+    if (!associationOf) return; // not pulled yet: the sync after the tap brings it
+    linkOpened = id;
+    if (associationOf !== associationId()) setState({ boardAssociationId: associationOf });
+    const post = vm().posts.find((p) => p.id === id);
+    if (post && !state.openPosts.includes(id)) actions.toggle(post);
+  }
+
   async function load(route, { afterSync = false, sent = false } = {}) {
     if (route !== 'board' || !state.session || state.session.needsSignIn) return;
+    openLinked();
     if (!afterSync || !state.roles) await loadRoles();
     // The receipts a leader has open follow what was sent and read since (and appear when the
     // roles arrive after the circular was opened).
@@ -115,17 +129,20 @@ export function createBoard({ state, setState, refresh, announce, sync, t }) {
     const office = state.types.AssociationMember?.get(`${id}:${userId}`)?.data?.office;
     const leader = id ? leads(id) : false;
     const posts = id ? boardPosts(state.types, id, state.queue).map((p) => ({
-      ...p, authorName: authorName(state.types, p),
+      ...p, authorName: authorName(state.types, p.associationId, p.authorId),
+      comments: postComments(state.types, p.id, state.queue, userId), commentsOpen: state.openComments.includes(p.id),
       ...(p.kind === 'CIRCULAR' ? receipt(state.types, state.queue, p.id, households) : {}),
-      open: state.openPosts.includes(p.id), receipts: state.receipts[p.id] ?? null,
+      open: state.openPosts.includes(p.id), receipts: state.receipts[p.id] ?? null, linked: state.link?.post === p.id,
     })) : [];
     return {
       associations, associationId: id, posts, leader, canSend: leader || Boolean(office),
       canRead: households.length > 0, draft: state.postDraft, error: state.boardError,
+      commentError: state.commentError, moderation: state.moderation, online: state.online,
     };
   }
 
   const actions = {
+    ...createComments({ state, setState, refresh, announce, sync, t }),
     chooseAssociation: (id) => setState({ boardAssociationId: id }),
     setDraft: (patch) => {
       const draft = { ...state.postDraft, ...patch };

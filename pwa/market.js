@@ -18,21 +18,62 @@ const REFETCH_MS = 60000;
 
 const pulledOf = (types, type) => [...(types[type]?.values() ?? [])].map((e) => e.data);
 
+const queuedFor = (queue, action, key, id) => queue.filter((q) => q.action === action && q.args[key] === id);
+
+/**
+ * A claim with what is queued about it laid over: a call-off, or my side of the hand-over
+ * confirmed (handed over once both sides have). `mine` says which side I am on (pure).
+ */
+export function claimWithQueue(claim, queue, userId) {
+  const side = claim.ownerId === userId ? 'ownerConfirmed' : 'claimerConfirmed';
+  const other = side === 'ownerConfirmed' ? 'claimerConfirmed' : 'ownerConfirmed';
+  const c = { ...claim };
+  const confirming = queuedFor(queue, 'confirmHandover', 'claimId', claim.id).length > 0;
+  const calling = queuedFor(queue, 'cancelClaim', 'claimId', claim.id).length > 0;
+  if (confirming) {
+    c[side] = true;
+    if (c[other]) c.status = 'HANDED_OVER';
+  }
+  if (calling) c.status = 'CANCELLED';
+  return {
+    ...c, pending: Boolean(claim.pending || confirming || calling), iConfirmed: Boolean(c[side]),
+    theyConfirmed: Boolean(c[other]), active: c.status === 'CLAIMED',
+  };
+}
+
+/** A listing of mine with its queued withdrawal or edit laid over (pure). */
+function listingWithQueue(listing, queue) {
+  let l = listing;
+  for (const q of queuedFor(queue, 'updateListing', 'id', listing.id)) {
+    const { id, baseVersion, ...changes } = q.args;
+    const claimed = l.quantity - l.quantityLeft;
+    l = { ...l, ...changes, pending: true };
+    if (changes.quantity !== undefined) l.quantityLeft = changes.quantity - claimed;
+  }
+  if (queuedFor(queue, 'withdrawListing', 'id', listing.id).length) l = { ...l, status: 'WITHDRAWN', pending: true };
+  return l;
+}
+
 /** Listings of mine, pulled and queued, newest first (pure). */
 export function myListings(types, userId, queue) {
-  const pulled = pulledOf(types, 'Listing').filter((l) => l.ownerId === userId).map((l) => ({ ...l, pending: false }));
+  const pulled = [...(types.Listing?.values() ?? [])].filter((e) => e.data.ownerId === userId)
+    .map((e) => listingWithQueue({ ...e.data, version: e.version, pending: false }, queue));
   const known = new Set(pulled.map((l) => l.id));
   const queued = queue.filter((q) => q.action === 'createListing' && !known.has(q.args.id))
-    .map((q) => ({ ...q.args, quantityLeft: q.args.quantity, status: 'OPEN', createdAt: q.clientTime, pending: true }));
+    .map((q) => ({ ...q.args, quantityLeft: q.args.quantity, status: 'OPEN', createdAt: q.clientTime, pending: true, queued: true }));
   const claims = pulledOf(types, 'Claim');
   return [...pulled, ...queued]
-    .map((l) => ({ ...l, claims: claims.filter((c) => c.listingId === l.id && c.status !== 'CANCELLED') }))
+    .map((l) => ({
+      ...l, editable: !l.queued && ['OPEN', 'CLAIMED'].includes(l.status),
+      claims: claims.filter((c) => c.listingId === l.id && c.status !== 'CANCELLED').map((c) => claimWithQueue(c, queue, userId)),
+    }))
     .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
 }
 
 /** Claims of mine, pulled and queued (pure). A queued one names the listing it is for. */
 export function myClaims(types, userId, queue, listingsById) {
-  const pulled = pulledOf(types, 'Claim').filter((c) => c.claimerId === userId).map((c) => ({ ...c, pending: false }));
+  const pulled = pulledOf(types, 'Claim').filter((c) => c.claimerId === userId)
+    .map((c) => claimWithQueue({ ...c, pending: false }, queue, userId));
   const known = new Set(pulled.map((c) => c.id));
   const queued = queue.filter((q) => q.action === 'claimListing' && !known.has(q.args.id)).map((q) => {
     const listing = listingsById.get(q.args.listingId);
@@ -138,14 +179,30 @@ export function createMarket({ state, setState, refresh, announce, sync, t }) {
       near, record, source: record?.data?.source ?? where().source, loading: state.nearLoading,
       outcome: state.near?.outcome ?? null, locating: state.locating, positionError: state.positionError,
       online: state.online, hasPosition: Boolean(state.position), draft: state.listingDraft, error: state.marketError,
-      mine: myListings(state.types, userId, state.queue),
+      editError: state.marketEditError,
+      mine: myListings(state.types, userId, state.queue).map((l) => ({ ...l, linked: state.link?.listing === l.id })),
       claims: myClaims(state.types, userId, state.queue, byId),
+      editing: state.listingEdit, withdrawing: state.listingWithdraw,
     };
   }
 
   function number(text) {
     const clean = String(text ?? '').trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
     return clean ? Number(clean) : 1;
+  }
+
+  /** A title, body and quantity as typed: the cleaned values, or an error message. */
+  function checked(values, { claimed = 0 } = {}) {
+    const title = values.title.trim();
+    const body = values.body.trim();
+    const quantity = number(values.quantity);
+    if (!title || [...title].length > TITLE_MAX) return { error: t('market.errorTitle', { n: TITLE_MAX }) };
+    if ([...body].length > BODY_MAX) return { error: t('market.errorBody', { n: BODY_MAX }) };
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > QUANTITY_MAX) {
+      return { error: t('market.errorQuantity', { n: QUANTITY_MAX }) };
+    }
+    if (quantity < claimed) return { error: t('market.errorBelowClaimed', { n: claimed }) };
+    return { title, body, quantity };
   }
 
   const actions = {
@@ -158,19 +215,32 @@ export function createMarket({ state, setState, refresh, announce, sync, t }) {
       t('market.claimQueued', { title: listing.title })),
     /** Returns false when the form was refused (the view keeps what was typed). */
     create: (values) => {
-      const title = values.title.trim();
-      const body = values.body.trim();
-      const quantity = number(values.quantity);
-      if (!title || [...title].length > TITLE_MAX) return (setState({ marketError: t('market.errorTitle', { n: TITLE_MAX }) }), false);
-      if ([...body].length > BODY_MAX) return (setState({ marketError: t('market.errorBody', { n: BODY_MAX }) }), false);
-      if (!Number.isInteger(quantity) || quantity < 1 || quantity > QUANTITY_MAX) {
-        return (setState({ marketError: t('market.errorQuantity', { n: QUANTITY_MAX }) }), false);
-      }
+      const { title, body, quantity, error } = checked(values);
+      if (error) return (setState({ marketError: error }), false);
       const { kind, category } = state.listingDraft;
       const args = { id: crypto.randomUUID(), kind, category, title, body, quantity, location: where().near };
       setState({ marketError: '', listingDraft: { kind, category: 'WATER' } });
       return queue('createListing', args, t(`market.queued.${kind}`));
     },
+    startEdit: (listing) => setState({ listingEdit: listing?.id ?? null, listingWithdraw: null, marketEditError: '' }),
+    /** The owner's edit, made on the version pulled (the server merges by field). */
+    saveEdit: (listing, values) => {
+      const claimed = listing.quantity - listing.quantityLeft;
+      const { error, ...clean } = checked(values, { claimed });
+      if (error) return (setState({ marketEditError: error }), false);
+      const changes = Object.fromEntries(Object.entries(clean).filter(([k, v]) => v !== (listing[k] ?? '')));
+      setState({ listingEdit: null, marketEditError: '' });
+      if (!Object.keys(changes).length) return true;
+      return queue('updateListing', { id: listing.id, baseVersion: listing.version, ...changes },
+        t('market.updated', { title: clean.title }));
+    },
+    askWithdraw: (listing) => setState({ listingWithdraw: listing?.id ?? null, listingEdit: null }),
+    withdraw: (listing) => {
+      setState({ listingWithdraw: null });
+      return queue('withdrawListing', { id: listing.id }, t('market.withdrawn', { title: listing.title }));
+    },
+    confirmHandover: (claim) => queue('confirmHandover', { claimId: claim.id }, t('market.confirmed')),
+    callOff: (claim) => queue('cancelClaim', { claimId: claim.id }, t('market.calledOff')),
   };
 
   return { load, vm, actions };

@@ -21,10 +21,11 @@ export async function cached(name) {
 }
 
 /**
- * Ask the server and keep the answer. Returns {outcome, record}: outcome is 'ok', 'offline',
- * 'paused' (sign in again), 'forbidden' (not this user's to see) or 'failed'.
+ * One question (or online-only mutation) to the server as the signed-in user. Returns
+ * {outcome, data, userId}: outcome is 'ok', 'offline', 'paused' (sign in again), 'forbidden'
+ * (not this user's to see or do) or 'failed'; data is the answer's `field`.
  */
-async function fetchAndKeep(name, query, variables, field, keep = (data) => data) {
+export async function ask(query, variables, field) {
   const session = await db.getSession();
   if (!session?.userId || !session.token || session.needsSignIn) return { outcome: 'paused' };
   if (navigator.onLine === false) return { outcome: 'offline' };
@@ -36,9 +37,25 @@ async function fetchAndKeep(name, query, variables, field, keep = (data) => data
   }
   const codes = (reply.body?.errors ?? []).map((e) => e.extensions?.code);
   if (codes.includes('FORBIDDEN')) return { outcome: 'forbidden' };
-  const data = reply.status === 200 ? reply.body?.data?.[field] : null;
-  if (!data) return { outcome: 'failed' };
-  return { outcome: 'ok', record: await db.putFetched(session.userId, name, keep(data)) };
+  if (reply.status !== 200) return { outcome: 'failed' };
+  return { outcome: 'ok', data: reply.body?.data?.[field] ?? null, userId: session.userId };
+}
+
+/** Keep an answer for the signed-in user (read back offline with `cached`). */
+export async function keep(name, data) {
+  const session = await db.getSession();
+  return session?.userId ? db.putFetched(session.userId, name, data) : null;
+}
+
+/**
+ * Ask the server and keep the answer. Returns {outcome, record}: outcome as `ask`, and
+ * 'failed' when the answer is empty.
+ */
+async function fetchAndKeep(name, query, variables, field, keepAs = (data) => data) {
+  const result = await ask(query, variables, field);
+  if (result.outcome !== 'ok') return { outcome: result.outcome };
+  if (!result.data) return { outcome: 'failed' };
+  return { outcome: 'ok', record: await db.putFetched(result.userId, name, keepAs(result.data)) };
 }
 
 export function fetchRoles() {

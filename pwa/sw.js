@@ -5,6 +5,8 @@
 import { SHELL, VERSION } from './vendor/shell.js';
 import { network } from './api/client.js';
 import { drain } from './outbox/outbox.js';
+import { notificationOf, readMessage, screenUrl } from './push/messages.js';
+import { renew } from './push/push.js';
 
 const CACHE = `otagai-shell-${VERSION}`;
 const NETWORK_ONLY = ['/graphql', '/healthz', '/exports/', '/vendor/version.json'];
@@ -38,9 +40,10 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(caches.match('/index.html', { cacheName: CACHE }).then((hit) => hit ?? network(request)));
     return;
   }
-  event.respondWith(
-    caches.match(request, { cacheName: CACHE, ignoreSearch: true }).then((hit) => hit ?? network(request)),
-  );
+  // The exact URL first: a match that ignores the query reads every entry of the cache.
+  event.respondWith((async () => (await caches.match(request, { cacheName: CACHE }))
+    ?? (await caches.match(request, { cacheName: CACHE, ignoreSearch: true }))
+    ?? network(request))());
 });
 
 async function drainHere(reason) {
@@ -61,33 +64,35 @@ self.addEventListener('sync', (event) => {
   }));
 });
 
-// Web Push: show what the server sent ({title, body, tag, url}).
+// Web Push: show what the server sent, under its tag (a repeated delivery replaces it).
 self.addEventListener('push', (event) => {
-  let message = {};
-  try {
-    message = event.data?.json() ?? {};
-  } catch {
-    message = { body: event.data?.text() ?? '' };
-  }
-  event.waitUntil(self.registration.showNotification(message.title ?? 'お互い様 Otagai', {
-    body: message.body ?? '', tag: message.tag, data: { url: message.url ?? '/#/checkin' },
-    icon: '/icons/icon-192.png', badge: '/icons/icon-192.png',
-  }));
+  const [title, options] = notificationOf(readMessage(event.data), self.location.origin);
+  event.waitUntil(self.registration.showNotification(title, options));
 });
 
-// A tap on a notification: open or focus the app, and drain (the resident is probably online).
+/**
+ * A tap on a notification: the screen it is about, in the app's open window if there is one
+ * (told by a message, so nothing typed there is lost to a reload) or in a new window; then a
+ * drain, since the resident is probably online now (SYNC.md: a push tap is a drain trigger).
+ */
+async function openScreen(url) {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
+  if (open) {
+    open.postMessage({ type: 'open', url });
+    await open.focus().catch(() => null); // refused unless the tap itself was real
+  } else {
+    await self.clients.openWindow(url);
+  }
+  await drainHere('push-tap');
+}
+
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const url = new URL(event.notification.data?.url ?? '/#/checkin', self.location.origin);
-  event.waitUntil((async () => {
-    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const open = windows.find((w) => new URL(w.url).origin === url.origin);
-    if (open) {
-      await open.focus();
-      if (url.hash) await open.navigate(url.href).catch(() => null);
-    } else {
-      await self.clients.openWindow(url.href);
-    }
-    await drainHere('push-tap');
-  })());
+  event.waitUntil(openScreen(screenUrl(event.notification.data?.url, self.location.origin)));
+});
+
+// The browser replaced the subscription (it expired or was revoked): give the server the new one.
+self.addEventListener('pushsubscriptionchange', (event) => {
+  event.waitUntil(renew(event.oldSubscription, event.newSubscription));
 });

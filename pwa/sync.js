@@ -28,6 +28,7 @@ export function createSync({ appVersion, onStart, onDone }) {
     }
     running = (async () => {
       let report;
+      let applied = 0;
       do {
         again = false;
         try {
@@ -35,7 +36,11 @@ export function createSync({ appVersion, onStart, onDone }) {
         } catch (error) {
           report = { reason, error };
         }
+        applied += report.drained?.applied ?? 0;
       } while (again);
+      // What any run applied, not only the last (a write during a drain makes a second run
+      // that finds nothing left: the screens must still hear that something was sent).
+      if (report.drained) report = { ...report, drained: { ...report.drained, applied } };
       running = null;
       onDone?.(report);
       const wait = report.drained?.retryAfterMs;

@@ -83,3 +83,37 @@ export const Listings = `query Listings($near: GeoPointInput!, $radiusMeters: Fl
     pageInfo { hasNextPage endCursor }
   }
 }`;
+
+// Web Push (graphql/operations/push/): online only, never queued (a subscription is this device's).
+const PUSH_SUBSCRIPTION_FIELDS = 'id endpoint locale categories associationIds quietHours { start end timeZone }';
+
+export const VapidPublicKey = 'query VapidPublicKey { vapidPublicKey }';
+
+export const PushSubscription = `query PushSubscription($endpoint: String!) {
+  pushSubscription(endpoint: $endpoint) { ${PUSH_SUBSCRIPTION_FIELDS} }
+}`;
+
+export const SubscribePush = `mutation SubscribePush($input: SubscribePushInput!) {
+  subscribePush(input: $input) {
+    __typename
+    ... on PushSubscription { ${PUSH_SUBSCRIPTION_FIELDS} }
+    ... on PushError { code message }
+  }
+}`;
+
+export const UnsubscribePush = `mutation UnsubscribePush($endpoint: String!) {
+  unsubscribePush(endpoint: $endpoint) {
+    __typename
+    ... on PushUnsubscribed { endpoint removed }
+    ... on PushError { code message }
+  }
+}`;
+
+// Leaders hide or show again a post or comment (graphql/operations/board/Moderate.graphql).
+export const Moderate = `mutation Moderate($targetType: ReportTarget!, $targetId: ID!, $hidden: Boolean!, $reason: String) {
+  moderate(targetType: $targetType, targetId: $targetId, hidden: $hidden, reason: $reason) {
+    __typename
+    ... on ModerationResult { targetId hidden reason version }
+    ... on BoardError { code message }
+  }
+}`;

@@ -13,11 +13,12 @@ export function availableLocales() {
   return [DEFAULT_LOCALE, ...LOCALES.filter((code) => code !== DEFAULT_LOCALE)];
 }
 
-export async function catalogue(code) {
+export function catalogue(code) {
+  // The promise is kept, so that the first screen's parallel reads fetch each file once.
   if (!loaded.has(code)) {
-    const messages = await getJson(`/i18n/${code}.json`);
-    if (!messages) return null;
-    loaded.set(code, messages);
+    const asked = getJson(`/i18n/${code}.json`);
+    loaded.set(code, asked);
+    asked.then((messages) => messages || loaded.delete(code)); // a failure is asked again
   }
   return loaded.get(code);
 }
@@ -39,10 +40,8 @@ export async function translator(code) {
 
 /** The name of each available language, in that language (for the language picker). */
 export async function languageNames() {
-  const names = [];
-  for (const code of availableLocales()) {
-    const messages = await catalogue(code);
-    if (messages) names.push({ code, name: messages['meta.name'] ?? code, lang: messages['meta.lang'] ?? code });
-  }
-  return names;
+  const codes = availableLocales();
+  const all = await Promise.all(codes.map((code) => catalogue(code)));
+  return codes.map((code, i) => [code, all[i]]).filter(([, messages]) => messages)
+    .map(([code, messages]) => ({ code, name: messages['meta.name'] ?? code, lang: messages['meta.lang'] ?? code }));
 }

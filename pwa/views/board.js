@@ -4,6 +4,8 @@
 // Every text a resident wrote is rendered as text (htm escapes it), never as HTML.
 import { html } from './html.js';
 import { formatTime } from './layout.js';
+import { revealOnce } from './parts.js';
+import { Comments, Moderation } from './comments.js';
 import { BODY_MAX, RSVP_ANSWERS, TITLE_MAX } from '../board.js';
 
 const URGENCY_MARKS = { EMERGENCY: '‼', IMPORTANT: '!' };
@@ -77,7 +79,7 @@ function Circular({ t, post, vm, online, act }) {
     <p class=${post.read ? 'answer answered' : 'answer unanswered'}>
       <span class="mark" aria-hidden="true">${post.read ? '●' : '○'}</span>
       ${post.read ? (post.readPending ? t('board.readPending') : t('board.read')) : t('board.unread')}</p>
-    <button type="button" class="secondary" aria-expanded=${post.open ? 'true' : 'false'} aria-controls=${post.open ? bodyId : null}
+    <button type="button" class="secondary circular-toggle" aria-expanded=${post.open ? 'true' : 'false'} aria-controls=${post.open ? bodyId : null}
       onClick=${() => act.toggle(post)}>
       ${post.open ? t('board.close') : t('board.open')}</button>
     ${post.open ? html`<div id=${bodyId} class="circular-body">
@@ -90,13 +92,17 @@ function Circular({ t, post, vm, online, act }) {
 
 function Post({ t, post, vm, online, act }) {
   return html`
-    <li class=${`post${post.emergency ? ' emergency' : ''}`}>
+    <li class=${`post${post.emergency ? ' emergency' : ''}${post.linked ? ' linked' : ''}`} id=${`post-${post.id}`}
+      ref=${post.linked ? revealOnce : null}>
       <${Badges} t=${t} post=${post} />
-      <h3>${post.title}</h3>
+      <h3 tabindex=${post.linked ? '-1' : null}>${post.title}</h3>
       <p class="hint">${post.authorName ? `${post.authorName} · ` : ''}${formatTime(t, post.createdAt)}</p>
       ${post.hidden && post.hiddenReason ? html`<p class="note">${t('board.hiddenReason', { reason: post.hiddenReason })}</p>` : null}
       ${post.kind === 'CIRCULAR' ? html`<${Circular} t=${t} post=${post} vm=${vm} online=${online} act=${act} />`
         : html`<p class="post-body">${post.body}</p>`}
+      <${Comments} t=${t} post=${post} vm=${vm} act=${act} />
+      ${vm.leader && !post.pending ? html`<${Moderation} t=${t} vm=${vm} act=${act}
+        target=${{ type: 'POST', id: post.id, hidden: post.hidden, title: post.title }} />` : null}
     </li>`;
 }
 

@@ -12,13 +12,22 @@ export const MENU = [
   ['settings', 'nav.settings'],
 ];
 
+// Formatters are costly to make (about 1 ms each): one per kind and language, kept.
+const formats = new Map();
+export function formatter(kind, lang, options = {}) {
+  const key = `${kind}|${lang}|${JSON.stringify(options)}`;
+  if (!formats.has(key)) formats.set(key, new Intl[kind](lang, options));
+  return formats.get(key);
+}
+
+const CLOCK = { hour: '2-digit', minute: '2-digit' };
+const DAY_AND_CLOCK = { month: 'numeric', day: 'numeric', ...CLOCK };
+
 export function formatTime(t, iso) {
   if (!iso) return '';
   const date = new Date(iso);
   const sameDay = date.toDateString() === new Date().toDateString();
-  const options = sameDay ? { hour: '2-digit', minute: '2-digit' }
-    : { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' };
-  return new Intl.DateTimeFormat(t.lang, options).format(date);
+  return formatter('DateTimeFormat', t.lang, sameDay ? CLOCK : DAY_AND_CLOCK).format(date);
 }
 
 function SyncLine({ t, state }) {

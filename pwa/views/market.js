@@ -2,14 +2,15 @@
 // rounds them (never an exact address); ask or offer, and claim, offline if need be. A claim
 // that someone else won first comes back in "needs attention" with the server's message.
 import { html } from './html.js';
-import { formatTime } from './layout.js';
+import { formatTime, formatter } from './layout.js';
+import { revealOnce } from './parts.js';
 import { BODY_MAX, CATEGORIES, KINDS, QUANTITY_MAX, TITLE_MAX } from '../market.js';
 
 const KIND_MARKS = { REQUEST: '？', OFFER: '＋' };
 
 function distance(t, meters) {
   if (meters === null || meters === undefined) return null;
-  const n = new Intl.NumberFormat(t.lang).format(meters);
+  const n = formatter('NumberFormat', t.lang).format(meters);
   return t('market.distance', { n });
 }
 
@@ -111,23 +112,95 @@ function Create({ t, vm, act }) {
     </form>`;
 }
 
-function Mine({ t, vm }) {
+/** The two sides of a hand-over, in words: who has confirmed, and the buttons left to tap. */
+function HandOver({ t, claim, side, label, act }) {
+  let said = null;
+  if (claim.status === 'HANDED_OVER') said = t('market.handedOver');
+  else if (claim.iConfirmed) said = t('market.youConfirmed');
+  else if (claim.theyConfirmed) said = t('market.theyConfirmed');
+  return html`
+    ${said ? html`<p class="hint">${said}${claim.pending ? ` ${t('board.pending')}` : ''}</p>` : null}
+    ${claim.active ? html`<div class="row">
+      ${claim.iConfirmed ? null : html`<button type="button" class="secondary" onClick=${() => act.confirmHandover(claim)}
+        aria-label=${`${t(`market.confirm.${side}`)}: ${label}`}>${t(`market.confirm.${side}`)}</button>`}
+      <button type="button" class="secondary" onClick=${() => act.callOff(claim)}
+        aria-label=${`${t('market.callOff')}: ${label}`}>${t('market.callOff')}</button>
+    </div>` : null}`;
+}
+
+function EditListing({ t, listing, vm, act }) {
+  const submit = (event) => {
+    event.preventDefault();
+    const f = event.currentTarget.elements;
+    act.saveEdit(listing, { title: f.title.value, body: f.body.value, quantity: f.quantity.value });
+  };
+  const id = (name) => `edit-${name}-${listing.id}`;
+  return html`
+    <form class="edit" onSubmit=${submit} novalidate aria-label=${`${t('market.edit')}: ${listing.title}`}>
+      <div class="field">
+        <label for=${id('title')}>${t('market.titleLabel')}</label>
+        <input id=${id('title')} name="title" type="text" autocomplete="off" maxlength=${TITLE_MAX} required defaultValue=${listing.title} />
+      </div>
+      <div class="field">
+        <label for=${id('body')}>${t('market.bodyLabel')}</label>
+        <textarea id=${id('body')} name="body" rows="3" maxlength=${BODY_MAX} defaultValue=${listing.body ?? ''}></textarea>
+      </div>
+      <div class="field">
+        <label for=${id('quantity')}>${t('market.quantity', { n: QUANTITY_MAX })}</label>
+        <input id=${id('quantity')} name="quantity" type="text" inputmode="numeric" autocomplete="off" maxlength="3"
+          defaultValue=${String(listing.quantity)} />
+      </div>
+      ${vm.editError ? html`<p class="error" role="alert">${vm.editError}</p>` : null}
+      <div class="row">
+        <button type="submit" class="secondary">${t('market.saveEdit')}</button>
+        <button type="button" class="secondary" onClick=${() => act.startEdit(null)}>${t('market.keep')}</button>
+      </div>
+    </form>`;
+}
+
+function MineActions({ t, listing, vm, act }) {
+  if (!listing.editable) return null;
+  if (vm.editing === listing.id) return html`<${EditListing} t=${t} listing=${listing} vm=${vm} act=${act} />`;
+  if (vm.withdrawing === listing.id) {
+    return html`
+      <div class="confirm" role="group" aria-label=${`${t('market.withdraw')}: ${listing.title}`}>
+        <p>${t('market.withdrawAsk', { title: listing.title })}</p>
+        <div class="row">
+          <button type="button" class="secondary" onClick=${() => act.withdraw(listing)}>${t('market.withdrawYes')}</button>
+          <button type="button" class="secondary" onClick=${() => act.askWithdraw(null)}>${t('market.keep')}</button>
+        </div>
+      </div>`;
+  }
+  return html`
+    <div class="row">
+      <button type="button" class="secondary" onClick=${() => act.startEdit(listing)}
+        aria-label=${`${t('market.edit')}: ${listing.title}`}>${t('market.edit')}</button>
+      <button type="button" class="secondary" onClick=${() => act.askWithdraw(listing)}
+        aria-label=${`${t('market.withdraw')}: ${listing.title}`}>${t('market.withdraw')}</button>
+    </div>`;
+}
+
+function Mine({ t, vm, act }) {
   return html`
     <section aria-labelledby="market-mine">
       <h2 id="market-mine">${t('market.mineTitle')}</h2>
       ${vm.mine.length ? html`<ul class="posts">${vm.mine.map((l) => html`
-        <li class="listing" key=${l.id}>
+        <li class=${l.linked ? 'listing linked' : 'listing'} key=${l.id} id=${`listing-${l.id}`} ref=${l.linked ? revealOnce : null}>
           <p class="post-badges"><${KindBadge} t=${t} kind=${l.kind} /> <span class="badge">${t(`category.${l.category}`)}</span>
             ${l.pending ? html` <span class="badge"><span aria-hidden="true">↑ </span>${t('board.pending')}</span>` : null}</p>
-          <h3>${l.title}</h3>
+          <h3 tabindex=${l.linked ? '-1' : null}>${l.title}</h3>
+          ${l.body ? html`<p class="post-body">${l.body}</p>` : null}
           <p>${t('market.left', { left: l.quantityLeft, total: l.quantity })} · ${t(`market.status.${l.status}`)}</p>
-          ${l.claims.length ? html`<ul class="plain">${l.claims.map((c) => html`<li key=${c.id}>
-            ${t('market.claimedBy', { name: c.claimerName || t('household.someone'), n: c.quantity })}</li>`)}</ul>` : null}
+          ${l.claims.length ? html`<ul class="plain claims">${l.claims.map((c) => html`<li key=${c.id}>
+            <p>${t('market.claimedBy', { name: c.claimerName || t('household.someone'), n: c.quantity })}</p>
+            <${HandOver} t=${t} claim=${c} side="owner" label=${`${l.title} (${c.claimerName || t('household.someone')})`} act=${act} />
+          </li>`)}</ul>` : null}
+          <${MineActions} t=${t} listing=${l} vm=${vm} act=${act} />
         </li>`)}</ul>` : html`<p class="note">${t('market.mineEmpty')}</p>`}
     </section>`;
 }
 
-function Claims({ t, vm }) {
+function Claims({ t, vm, act }) {
   return html`
     <section aria-labelledby="market-claims">
       <h2 id="market-claims">${t('market.claimsTitle')}</h2>
@@ -139,6 +212,8 @@ function Claims({ t, vm }) {
             ${c.createdAt ? html` <span class="when">(${formatTime(t, c.createdAt)})</span>` : null}</p>
           ${c.ownerName ? html`<p class="hint">${t('market.by', { name: c.ownerName })}</p>` : null}
           ${c.contact ? html`<p>${t('market.contact')} <span>${c.contact}</span></p>` : null}
+          ${c.status === 'PENDING' ? null : html`<${HandOver} t=${t} claim=${c} side="claimer"
+            label=${c.listingTitle ?? t('market.unknownListing')} act=${act} />`}
         </li>`)}</ul>` : html`<p class="note">${t('market.claimsEmpty')}</p>`}
     </section>`;
 }
@@ -148,6 +223,6 @@ export function Market({ t, vm, act }) {
     <${Where} t=${t} vm=${vm} act=${act} />
     <${Near} t=${t} vm=${vm} act=${act} />
     <${Create} t=${t} vm=${vm} act=${act} />
-    <${Claims} t=${t} vm=${vm} />
-    <${Mine} t=${t} vm=${vm} />`;
+    <${Claims} t=${t} vm=${vm} act=${act} />
+    <${Mine} t=${t} vm=${vm} act=${act} />`;
 }

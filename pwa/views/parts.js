@@ -57,3 +57,14 @@ export function NotAvailable({ t, screen, state: gate }) {
       <p><a class="button secondary" href="#/checkin">${t('coming.toCheckin')}</a></p>
     </section>`;
 }
+
+/**
+ * A ref for the item a link names (a tapped notification): scrolled to and given the focus
+ * once, when it first appears, so a screen reader starts there.
+ */
+export function revealOnce(element) {
+  if (!element || element.dataset.revealed) return;
+  element.dataset.revealed = 'yes';
+  element.scrollIntoView({ block: 'start' });
+  element.querySelector('h3')?.focus({ preventScroll: true });
+}

@@ -1,5 +1,7 @@
-// Settings: language, who sees my safety status (setSafetyVisibility), profile (updateProfile).
+// Settings: language, notifications on this device (Web Push), who sees my safety status
+// (setSafetyVisibility), profile (updateProfile).
 import { html } from './html.js';
+import { Notifications } from './notifications.js';
 import { SPOKEN_LANGUAGES } from '../model.js';
 
 const VISIBILITY = ['household', 'leaders', 'shelterStaff', 'publicSearch', 'exactLocation'];
@@ -80,22 +82,24 @@ function Profile({ t, vm, act }) {
     </section>`;
 }
 
-function Account({ t, state, act }) {
+function Account({ t, state, push, act }) {
   return html`
     <section class="card" aria-labelledby="account-title">
       <h2 id="account-title">${t('settings.account')}</h2>
       <p>${t('signin.signedInAs', { name: state.session.email })}</p>
       ${state.pending ? html`<p class="note">${t('settings.signOutKeeps', { n: state.pending })}</p>` : null}
+      ${push.device === 'on' ? html`<p class="hint">${t('push.signOutStops')}</p>` : null}
       <button type="button" class="secondary" onClick=${act.signOut}>${t('settings.signOut')}</button>
       <p class="hint">${t('settings.storage')}: ${state.persisted ? t('settings.storagePersisted') : t('settings.storageBestEffort')}</p>
       <p class="hint">${t('settings.version')}: <span lang="en">${state.appVersion}</span></p>
     </section>`;
 }
 
-export function Settings({ t, state, vm, act }) {
+export function Settings({ t, state, vm, act, push, pushAct }) {
   return html`
     <${Language} t=${t} state=${state} act=${act} />
+    <${Notifications} t=${t} vm=${push} associations=${vm.associations} act=${pushAct} />
     <${Privacy} t=${t} vm=${vm} act=${act} />
     <${Profile} t=${t} vm=${vm} act=${act} />
-    <${Account} t=${t} state=${state} act=${act} />`;
+    <${Account} t=${t} state=${state} push=${push} act=${act} />`;
 }

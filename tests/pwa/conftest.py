@@ -60,7 +60,8 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def site(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Site]:
     url = databases.fresh("sqlite")
-    server = ServerProcess(url, workdir=tmp_path)
+    # Push endpoints of the local fake push service (tests/support/fake_push.py) are allowed.
+    server = ServerProcess(url, workdir=tmp_path, extra_env={"OTAGAI_PUSH_ALLOW_LOOPBACK": "1"})
     server.start()
     try:
         yield Site(server.url, url)

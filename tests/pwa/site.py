@@ -7,10 +7,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -89,6 +91,20 @@ class Site:
         data = self.graphql("GrantRole", {"userId": user_id, "role": role, "scopeId": scope_id}, self.admin())
         assert data["grantRole"]["__typename"] == "RoleGranted", data
 
+    def association_with_leader(self, name: str) -> tuple[str, str]:
+        """An association and its leader (a role only: no household of their own)."""
+        association = self.otagai("association", "create", "--name", name)
+        token, leader_id = self.register("kaicho@example.jp", "会長 山本")
+        self.grant(leader_id, "LEADER", association)
+        return association, token
+
+    def join(self, association: str, leader_token: str, email: str) -> None:
+        """The resident joins by the leader's invite (they get a one-person household)."""
+        code = self.graphql("CreateInvite", {"associationId": association}, leader_token)["createInvite"]["code"]
+        token, _ = self.login(email)
+        joined = self.graphql("JoinAssociation", {"code": code}, token)["joinAssociation"]
+        assert joined["__typename"] == "Membership", joined
+
     def push(self, token: str, *actions: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
         """Send actions as a fresh device of the user would (one batch); every one must apply."""
         now = datetime.now(UTC).isoformat()
@@ -102,6 +118,13 @@ class Site:
         }}, token)["push"]
         assert [r["status"] for r in payload["results"]] == ["APPLIED"] * len(actions), payload
         return list(payload["results"])
+
+    def rows_become(self, expected: list[tuple[Any, ...]], sql: str, *params: Any, timeout: float = 15) -> None:
+        """Wait until the database holds what an action sent from a phone (online, it goes at once)."""
+        deadline = time.monotonic() + timeout
+        while (found := self.rows(sql, *params)) != expected:
+            assert time.monotonic() < deadline, found
+            time.sleep(0.1)
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the database directly (SQLite), with no app in between."""
@@ -179,6 +202,8 @@ class ReleaseProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.replaced: dict[str, bytes] = {}
+        # One client for every request: a new one each time builds an SSL context (slow on a busy machine).
+        self.client = httpx.Client(timeout=30)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -189,7 +214,7 @@ class ReleaseProxy:
                     status, headers, body = 200, {"content-type": kind}, proxy.replaced[path]
                 else:
                     length = int(self.headers.get("content-length") or 0)
-                    reply = httpx.request(
+                    reply = proxy.client.request(
                         self.command, proxy.upstream + self.path, content=self.rfile.read(length),
                         headers={k: v for k, v in self.headers.items() if k.lower() not in _HOP},
                         timeout=30,
@@ -220,10 +245,34 @@ class ReleaseProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.client.close()
 
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade"}
 _CONDITIONAL = {"if-none-match", "if-modified-since"}
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+# Tap targets under 44 × 44 CSS px on the page as it is now (WCAG 2.5.5, the product's rule).
+TARGETS = """() => [...document.querySelectorAll(
+    'button, .button, .menu a, select, textarea, label.choice, ' +
+    'input:not([type=checkbox]):not([type=radio])')]
+  .filter((el) => el.getClientRects().length)
+  .map((el) => { const r = el.getBoundingClientRect();
+                 return {what: el.outerHTML.slice(0, 80), width: r.width, height: r.height}; })
+  .filter((t) => t.width < 44 || t.height < 44)"""
+
+
+def audit(page: Any) -> list[str]:
+    """axe-core's violations on the page as it is now (every rule axe runs by default)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(Path(AXE).read_text(encoding="utf-8"))  # via DevTools: the CSP stays on
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
 
 
 def shown(page: Any, text: str, **options: Any) -> Any:

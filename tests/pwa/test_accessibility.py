@@ -5,35 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from tests.pwa.site import ROOT, Phone, Site, shown
+from tests.pwa.site import ROOT, TARGETS, Phone, Site, audit, shown
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ROUTES = ["signin", "checkin", "household", "settings", "shelter", "rollcall", "board", "market"]
 SAFETY_ROUTES = ["rollcall", "shelter", "household"]
 LOCALES = ["ja", "en", "ja-easy"]
 SHELTERS = ROOT / "fixtures" / "demo" / "toshima_emergency_sites.gsi.csv"
-
-TARGETS = """() => [...document.querySelectorAll(
-    'button, .button, .menu a, select, textarea, label.choice, ' +
-    'input:not([type=checkbox]):not([type=radio])')]
-  .filter((el) => el.getClientRects().length)
-  .map((el) => { const r = el.getBoundingClientRect();
-                 return {what: el.outerHTML.slice(0, 80), width: r.width, height: r.height}; })
-  .filter((t) => t.width < 44 || t.height < 44)"""
-
-
-def audit(page: Any) -> list[str]:
-    """axe-core's violations on the page as it is now (every rule axe runs by default)."""
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(Path(AXE).read_text(encoding="utf-8"))  # via DevTools: the CSP stays on
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-    ]
 
 
 def _show(page: Any, route: str) -> None:
@@ -214,11 +193,15 @@ def _show_community(page: Any, route: str) -> None:
     page.goto(f"/#/{route}")
     if route == "board":
         page.locator(".post").first.wait_for(timeout=15000)
-        closed = page.locator(".post button[aria-expanded=false]")
+        closed = page.locator(".post .circular-toggle[aria-expanded=false]")
         if closed.count():
             closed.first.click()
         page.locator(".receipts .big-number").wait_for(timeout=15000)
         page.locator(".rsvp").wait_for()
+        comments = page.locator(".post .comments > button[aria-expanded=false]")  # and a post's comments
+        if comments.count():
+            comments.first.click()
+        page.locator(".comments textarea").first.wait_for()
     else:
         page.locator("section[aria-labelledby=market-near] .listing").first.wait_for(timeout=15000)
         page.locator("section[aria-labelledby=market-claims] .listing").first.wait_for(timeout=15000)

@@ -9,25 +9,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.pwa.site import Phone, Site, shown
+from tests.pwa.site import TARGETS, Phone, Site, audit, shown
 
 ASSOCIATION = "本町一丁目町会"
 
 
 def _association(site: Site) -> tuple[str, str]:
-    """An association and its leader (a role only: no household of their own)."""
-    association = site.otagai("association", "create", "--name", ASSOCIATION)
-    token, leader_id = site.register("kaicho@example.jp", "会長 山本")
-    site.grant(leader_id, "LEADER", association)
-    return association, token
-
-
-def _join(site: Site, association: str, leader_token: str, email: str) -> None:
-    """The resident joins by the leader's invite (they get a one-person household)."""
-    code = site.graphql("CreateInvite", {"associationId": association}, leader_token)["createInvite"]["code"]
-    token, _ = site.login(email)
-    joined = site.graphql("JoinAssociation", {"code": code}, token)["joinAssociation"]
-    assert joined["__typename"] == "Membership", joined
+    return site.association_with_leader(ASSOCIATION)
 
 
 def _post(site: Site, token: str, association: str, **fields: Any) -> str:
@@ -40,11 +28,19 @@ def _post(site: Site, token: str, association: str, **fields: Any) -> str:
 def _resident_on_board(phone: Phone, site: Site, association: str, leader_token: str) -> None:
     phone.open("#/signin")
     phone.register("hanako@example.jp", "鈴木 花子")
-    _join(site, association, leader_token, "hanako@example.jp")
+    site.join(association, leader_token, "hanako@example.jp")
     phone.page.goto("/#/board")
     phone.page.reload()  # a sync: the association and its posts arrive by pull
     phone.page.get_by_role("heading", name="町会の掲示板", level=1).wait_for()
     shown(phone.page, ASSOCIATION).wait_for(timeout=15000)
+
+
+def _leader_on_board(phones: Callable[..., Phone]) -> Phone:
+    leader = phones()
+    leader.open("#/signin")
+    leader.sign_in("kaicho@example.jp")
+    leader.page.goto("/#/board")
+    return leader
 
 
 def test_a_post_written_offline_reaches_the_server_once_and_shows_on_the_board(phone: Phone, site: Site) -> None:
@@ -104,10 +100,7 @@ def test_a_circular_opened_offline_counts_as_read_for_the_household_when_back_on
     page.wait_for_function("() => document.querySelector('main').innerText.includes('既読（世帯として読みました）')")
 
     # The leader sees the household that has not read it, and still does offline.
-    leader = phones()
-    leader.open("#/signin")
-    leader.sign_in("kaicho@example.jp")
-    leader.page.goto("/#/board")
+    leader = _leader_on_board(phones)
     circular_item = leader.page.locator(".post").filter(has_text="防災訓練のお知らせ")
     circular_item.get_by_role("button", name="回覧板を開いて読む").click(timeout=15000)
     shown(leader.page, "既読 1 世帯 / 未読 1 世帯").wait_for(timeout=15000)
@@ -142,3 +135,52 @@ def test_an_emergency_is_pinned_on_top_and_markup_in_a_post_shows_as_text(phone:
     shown(page, "<script>alert(2)</script><b>太字</b>").wait_for()
     assert page.locator("main img, main script, main b").count() == 0
     assert dialogs == []
+
+
+def test_a_comment_written_offline_is_sent_once_and_a_leader_hides_a_post_with_a_reason(
+    phones: Callable[..., Phone], site: Site
+) -> None:
+    association, leader_token = _association(site)
+    resident = phones()
+    page = resident.page
+    _resident_on_board(resident, site, association, leader_token)
+    hanako, _ = site.login("hanako@example.jp")
+    post = _post(site, hanako, association, title="自転車を譲ります", body="090-0000-0000 までどうぞ")
+    page.reload()
+    item = page.locator(".post").filter(has_text="自転車を譲ります")
+    item.wait_for(timeout=15000)
+    resident.wait_controlled()
+
+    resident.offline()
+    item.get_by_role("button", name="コメント（0）: 自転車を譲ります").click()
+    item.get_by_label("コメントを書く").fill("<b>まだありますか？</b>")
+    item.get_by_role("button", name="コメントする").click()
+    shown(page, "1 件送信待ち").wait_for()
+    assert "<b>まだありますか？</b>" in item.locator(".comment").inner_text()  # as text
+    assert audit(page) == [] and page.evaluate(TARGETS) == []
+    resident.offline(False)
+    shown(page, "すべて送信済み").wait_for(timeout=15000)
+    assert site.rows("SELECT body, deleted FROM post_comment") == [("<b>まだありますか？</b>", 0)]
+    item.get_by_role("button", name="自分のコメントを消す").wait_for(timeout=15000)
+    item.get_by_role("button", name="自分のコメントを消す").click()
+    site.rows_become([(1,)], "SELECT deleted FROM post_comment")
+    item.get_by_text("まだコメントはありません。").wait_for()
+
+    # The leader hides the post: a reason is required, and the writer is shown it.
+    leader = _leader_on_board(phones)
+    led = leader.page.locator(".post").filter(has_text="自転車を譲ります")
+    led.get_by_role("button", name="メンバーに見えなくする: 自転車を譲ります").click(timeout=15000)
+    led.get_by_role("button", name="見えなくする", exact=True).click()
+    shown(leader.page, "理由を書いてください（500 文字まで）。").wait_for()
+    led.get_by_label("見えなくする理由（書いた人に伝わります）").fill("電話番号が書かれているため")
+    assert audit(leader.page) == []
+    led.get_by_role("button", name="見えなくする", exact=True).click()
+    shown(leader.page, "メンバーに見えなくしました。").wait_for(timeout=15000)
+    assert site.rows("SELECT hidden, hidden_reason FROM post WHERE id = ?", post) == [(1, "電話番号が書かれているため")]
+    led.get_by_text("非表示", exact=True).wait_for(timeout=15000)
+    page.reload()
+    shown(page, "非表示の理由: 電話番号が書かれているため").wait_for(timeout=15000)
+
+    led.get_by_role("button", name="もう一度見えるようにする: 自転車を譲ります").click()
+    shown(leader.page, "もう一度見えるようにしました。").wait_for(timeout=15000)
+    assert site.rows("SELECT hidden FROM post WHERE id = ?", post) == [(0,)]

@@ -13,6 +13,7 @@ writer for seconds in the middle of a check-in surge.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +30,7 @@ from backend.push.models import (
     PushSubscription,
     PushSubscriptionAssociation,
 )
-from backend.push.rules import CATEGORIES
+from backend.push.rules import CATEGORIES, URGENT, URGENT_HEAD_START
 
 SUBS: sa.Table = PushSubscription.__table__  # type: ignore[attr-defined]
 SUB_ASSOC: sa.Table = PushSubscriptionAssociation.__table__  # type: ignore[attr-defined]
@@ -47,7 +48,7 @@ class Delivery:
 
 
 def shape(kind: str, category: int) -> Delivery:
-    if category & (CATEGORIES["EMERGENCY"] | CATEGORIES["INCIDENT"]):
+    if category & URGENT:
         return Delivery("high", 24 * 3600)
     if kind == "circular":
         return Delivery("normal", 3 * 24 * 3600)
@@ -100,10 +101,11 @@ async def expand(session: AsyncSession, message: PushMessage, *, chunk: int | No
         )
         if upper is not None:
             bounds.append(SUBS.c.id <= upper)
-    now = utcnow()
+    # An emergency queued behind a circular to 100,000 phones goes out first (rules.URGENT).
+    due = utcnow() - (URGENT_HEAD_START if message.category & URGENT else timedelta(0))
     if members is not None and message.audience_kind == "association":
         rows = await session.execute(sa.select(SUBS.c.id, SUBS.c.user_id).where(*bounds, *_audience(message, SUBS, members)))
-        queued = [{"message_id": message.id, "subscription_id": r.id, "state": "pending", "attempts": 0, "due_at": now}
+        queued = [{"message_id": message.id, "subscription_id": r.id, "state": "pending", "attempts": 0, "due_at": due}
                   for r in rows if r.user_id in members]
         if queued:
             await session.execute(sa.insert(DELIVERY), queued)
@@ -111,7 +113,7 @@ async def expand(session: AsyncSession, message: PushMessage, *, chunk: int | No
     else:
         select = sa.select(
             sa.literal(message.id, sa.String(36)), SUBS.c.id, sa.literal("pending", sa.String(8)),
-            sa.literal(0, sa.Integer), sa.literal(now, UtcDateTime()),
+            sa.literal(0, sa.Integer), sa.literal(due, UtcDateTime()),
         ).where(*bounds, *_audience(message, SUBS, None))
         result = await session.execute(
             sa.insert(DELIVERY).from_select(["message_id", "subscription_id", "state", "attempts", "due_at"], select)

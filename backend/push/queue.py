@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.clock import utcnow
 from backend.core.sqltypes import UtcDateTime
 from backend.push.fanout import DELIVERY, MESSAGE, SUBS
+from backend.push.rules import URGENT
 
 D, S = DELIVERY, SUBS
 
@@ -160,7 +161,9 @@ async def record(session: AsyncSession, results: list[Result]) -> None:
 
 async def next_fanout(session: AsyncSession) -> str | None:
     """A message whose fan-out is unfinished (locked for this transaction on PostgreSQL)."""
-    query = sa.select(MESSAGE.c.id).where(MESSAGE.c.fanout_done.is_(False)).order_by(MESSAGE.c.created_at).limit(1)
+    ordinary = MESSAGE.c.category.op("&")(URGENT) == 0  # urgent ones first (rules.URGENT)
+    query = (sa.select(MESSAGE.c.id).where(MESSAGE.c.fanout_done.is_(False))
+             .order_by(ordinary, MESSAGE.c.created_at).limit(1))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return await session.scalar(query)

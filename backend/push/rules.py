@@ -20,7 +20,11 @@ CATEGORIES = {"EMERGENCY": 1, "IMPORTANT": 2, "CIRCULAR": 4, "INCIDENT": 8, "MAR
 EMERGENCY = CATEGORIES["EMERGENCY"]
 ALL_CATEGORIES = sum(CATEGORIES.values())
 # Categories that reach a phone in quiet hours too: a disaster does not wait for the morning.
+# Their fan-outs and deliveries also go before whatever ordinary ones are still queued.
 URGENT = EMERGENCY | CATEGORIES["INCIDENT"]
+# The queue hands out deliveries earliest due first (queue.claim); an urgent message's are
+# queued as due this long ago, ahead of every ordinary delivery queued since.
+URGENT_HEAD_START = timedelta(days=1)
 
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_S = 2.0

@@ -140,3 +140,42 @@ async def test_a_claim_reaches_the_listing_owner_and_a_proxy_check_in_the_person
         "linh": ("ほかの ひとが あなたの ようすを しらせました",
                  "ようす: ぶじ。ちがう ときは アプリで なおして ください。", "/#/checkin"),
     }
+
+
+async def test_an_emergency_goes_out_before_a_circular_still_queued_for_the_same_phones(
+    api: Api, fake_push: FakePushService
+) -> None:
+    first, _, _ = await neighbourhood(api, fake_push)
+    w = worker(api, batch=3)  # a batch is one phone per member of the association
+    await emit(api, events.CIRCULAR_PUBLISHED, post_id="p-1", association_id=first, title="清掃のお知らせ")
+    while await w.expand_once():  # the circular's deliveries are all queued, none sent
+        pass
+    await emit(api, events.BROADCAST_PUBLISHED, post_id="p-2", association_id=first, urgency="EMERGENCY",
+               title="避難指示が出ました")
+    while await w.expand_once():
+        pass
+
+    await w.deliver_once()
+
+    assert sorted((d.device, d.payload["tag"]) for d in fake_push.delivered if d.payload) == [
+        ("hanako", "post:p-2"), ("linh", "post:p-2"), ("tom", "post:p-2")]
+    await run_until_quiet(w)
+    assert [d.payload["tag"] for d in fake_push.delivered if d.payload][3:] == ["post:p-1"] * 3
+
+
+async def test_an_emergency_is_expanded_before_a_circular_published_earlier(
+    api: Api, fake_push: FakePushService
+) -> None:
+    first, _, _ = await neighbourhood(api, fake_push)
+    w = worker(api, batch=3)
+    await emit(api, events.CIRCULAR_PUBLISHED, post_id="p-1", association_id=first, title="清掃のお知らせ")
+    await emit(api, events.BROADCAST_PUBLISHED, post_id="p-2", association_id=first, urgency="EMERGENCY",
+               title="避難指示が出ました")
+
+    for _ in range(2):  # one fan-out at a time, the emergency's: its members, then its deliveries
+        await w.expand_once()
+    await w.deliver_once()
+
+    assert {d.payload["tag"] for d in fake_push.delivered if d.payload} == {"post:p-2"}
+    await run_until_quiet(w)
+    assert await delivery_counts(api) == {"sent": 6}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core import metrics
@@ -68,25 +69,43 @@ def audience_digest(audiences: set[str]) -> str:
     return hashlib.sha256("\n".join(sorted(audiences)).encode()).hexdigest()[:16]
 
 
+def changes_statement(audiences: set[str], after: int, limit: int, dialect: str) -> sa.Select[Any]:
+    """The next `limit` changes the audiences see, in change order: each audience's from its own
+    range of the (audience, change_seq) index, at most `limit` rows each, then merged.
+
+    One `audience IN (…) ORDER BY change_seq LIMIT n` let the database walk the change_seq
+    index and filter by audience, reading every row after the cursor for a phone that sees few
+    of them — 1.4 s for one pull on the drill's database (20,000 residents, 286,000 feed rows)
+    — whenever the statistics expected its audiences to turn up soon (frequent in the feed as
+    a whole, rare since the cursor: tests/sync/test_pull_cost.py)."""
+    columns = (SyncChange.entity_type, SyncChange.entity_id, SyncChange.op, SyncChange.version,
+               SyncChange.change_seq, SyncChange.data, SyncChange.changed_at)
+    per_audience = [
+        sa.select(*columns).where(_is_audience(audience, dialect), SyncChange.change_seq > after)
+        .order_by(SyncChange.audience, SyncChange.change_seq).limit(limit).subquery()
+        for audience in sorted(audiences)
+    ]
+    merged = sa.union_all(*(sa.select(part) for part in per_audience)).subquery("changes")
+    return sa.select(merged).order_by(merged.c.change_seq).limit(limit)
+
+
+def _is_audience(audience: str, dialect: str) -> Any:
+    """On PostgreSQL `= ANY` of a one-element array: with a plain `=` the planner knows the
+    audience is constant, drops it from the ORDER BY, and is free to walk the change_seq index
+    again (it did, in tests/sync/test_pull_cost.py). `= ANY` is still an equality for the
+    index, whose (audience, change_seq) order is then the only one that fits."""
+    if dialect == "postgresql":
+        return SyncChange.audience == sa.any_(sa.literal([audience], ARRAY(sa.String)))
+    return SyncChange.audience == audience
+
+
 async def read_changes(
     session: AsyncSession, audiences: set[str], after: int, limit: int
 ) -> tuple[list[Change], bool, int]:
-    rows = (
-        await session.execute(
-            sa.select(
-                SyncChange.entity_type,
-                SyncChange.entity_id,
-                SyncChange.op,
-                SyncChange.version,
-                SyncChange.change_seq,
-                SyncChange.data,
-                SyncChange.changed_at,
-            )
-            .where(SyncChange.audience.in_(sorted(audiences)), SyncChange.change_seq > after)
-            .order_by(SyncChange.change_seq)
-            .limit(limit + 1)
-        )
-    ).all()
+    rows = []
+    if audiences:
+        statement = changes_statement(audiences, after, limit + 1, session.get_bind().dialect.name)
+        rows = list(await session.execute(statement))
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1].change_seq if rows else after

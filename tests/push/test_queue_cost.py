@@ -8,14 +8,9 @@ plans the database actually used are checked: no step reads more than a batch.""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from backend.core.clock import utcnow
 from backend.core.db import Database
@@ -23,6 +18,7 @@ from backend.core.ids import uuid7
 from backend.push import queue
 from backend.push.fanout import DELIVERY, MESSAGE
 from tests.safety.community import ServerClock
+from tests.support.query_plans import most_rows_read, sqlite_plan, statements
 
 QUEUE = 10_000
 BATCH = 50
@@ -45,51 +41,6 @@ async def queued_broadcast(db: Database, rows: int = QUEUE) -> str:
             for _ in range(rows)])
         await uow.commit()
     return message_id
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
-    """The SQL sent to the database meanwhile, with the parameters (the first of a many)."""
-    seen: list[tuple[str, Any]] = []
-
-    def before(_conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, executemany: bool) -> None:
-        seen.append((sql, parameters[0] if executemany else parameters))
-
-    event.listen(db.write_engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(db.write_engine.sync_engine, "before_cursor_execute", before)
-
-
-def rows_read(plan: dict[str, Any]) -> int:
-    """The most rows any step of a PostgreSQL plan (EXPLAIN ANALYZE, JSON) produced."""
-    return max([int(plan["Actual Rows"])] + [rows_read(p) for p in plan.get("Plans", [])])
-
-
-async def most_rows_read(db: Database, executed: list[tuple[str, Any]], table_statement: str) -> int:
-    """Run the statement again under EXPLAIN ANALYZE, after the SETs that preceded it (rolled back)."""
-    async with db.unit_of_work() as uow:
-        conn = await uow.session.connection()
-        for sql, parameters in executed:
-            if sql.startswith("SET "):
-                await conn.exec_driver_sql(sql)
-            elif sql.startswith(table_statement):
-                result = await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", parameters)
-                document = result.scalar_one()
-                plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
-                return rows_read(plan)
-    raise AssertionError(f"no {table_statement!r} among {[sql for sql, _ in executed]}")
-
-
-async def sqlite_plan(db: Database, executed: list[tuple[str, Any]], table_statement: str) -> str:
-    async with db.unit_of_work() as uow:
-        conn = await uow.session.connection()
-        for sql, parameters in executed:
-            if sql.startswith(table_statement):
-                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
-                return " / ".join(str(row[-1]) for row in rows)
-    raise AssertionError(f"no {table_statement!r} among {[sql for sql, _ in executed]}")
 
 
 async def test_a_claim_and_its_record_read_one_batch_of_a_long_fresh_queue(db_url: str) -> None:

@@ -1,0 +1,63 @@
+"""What a statement really costs: the SQL sent meanwhile, and the rows the database read for
+it (PostgreSQL's EXPLAIN ANALYZE) or the plan it chose (SQLite's EXPLAIN QUERY PLAN).
+
+Used by the tests that keep a statement's cost bounded however stale the planner's statistics
+(tests/push/test_queue_cost.py, tests/sync/test_pull_cost.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from backend.core.db import Database
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL sent to the database meanwhile, with the parameters (the first of a many)."""
+    seen: list[tuple[str, Any]] = []
+
+    def before(_conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, executemany: bool) -> None:
+        seen.append((sql, parameters[0] if executemany else parameters))
+
+    event.listen(db.write_engine.sync_engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(db.write_engine.sync_engine, "before_cursor_execute", before)
+
+
+def rows_read(plan: dict[str, Any]) -> int:
+    """The most rows any step of a PostgreSQL plan (EXPLAIN ANALYZE, JSON) read: those it
+    produced and those its filter threw away."""
+    own = int(plan["Actual Rows"]) + int(plan.get("Rows Removed by Filter", 0))
+    return max([own] + [rows_read(p) for p in plan.get("Plans", [])])
+
+
+async def most_rows_read(db: Database, executed: list[tuple[str, Any]], table_statement: str) -> int:
+    """Run the statement again under EXPLAIN ANALYZE, after the SETs that preceded it (rolled back)."""
+    async with db.unit_of_work() as uow:
+        conn = await uow.session.connection()
+        for sql, parameters in executed:
+            if sql.startswith("SET "):
+                await conn.exec_driver_sql(sql)
+            elif sql.startswith(table_statement):
+                result = await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", parameters)
+                document = result.scalar_one()
+                plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+                return rows_read(plan)
+    raise AssertionError(f"no {table_statement!r} among {[sql for sql, _ in executed]}")
+
+
+async def sqlite_plan(db: Database, executed: list[tuple[str, Any]], table_statement: str) -> str:
+    async with db.unit_of_work() as uow:
+        conn = await uow.session.connection()
+        for sql, parameters in executed:
+            if sql.startswith(table_statement):
+                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+                return " / ".join(str(row[-1]) for row in rows)
+    raise AssertionError(f"no {table_statement!r} among {[sql for sql, _ in executed]}")

@@ -36,3 +36,13 @@ def test_the_page_has_no_inline_script_or_style() -> None:
 def test_no_library_is_copied_into_the_repository() -> None:
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     assert "pwa/vendor/" in ignored and "node_modules/" in ignored
+
+
+def test_no_module_writes_html_from_text() -> None:
+    """Every text a resident typed (names, posts, comments, listings, check-in comments, shelter
+    names from open data) reaches the page through preact, which sets it as text: no module
+    may hand a string to the HTML parser. The browser tests show it on the board and market."""
+    html_sinks = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|dangerouslySetInnerHTML|document\.write|"
+                            r"createContextualFragment|DOMParser|\beval\(|new Function\(")
+    users = {name for name, text in _sources().items() if html_sinks.search(text)}
+    assert users == set()

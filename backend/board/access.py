@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import service as accounts
+from backend.board import associations
 from backend.board.models import Association, AssociationMember
 from backend.core.errors import Forbidden, NotFound
 from backend.core.identity import Identity
@@ -30,7 +31,7 @@ async def membership(session: AsyncSession, user_id: str, association_id: str) -
 async def require_reader(session: AsyncSession, viewer: Identity | None, association_id: str, *, what: str) -> bool:
     """Members read an association's board (anyone, when it is open), and its leaders; returns
     whether the viewer leads it. The association and the viewer's membership in one statement."""
-    leader = viewer is not None and (viewer.is_ward_admin or viewer.has_role("LEADER", association_id))
+    leader = viewer is not None and associations.leads(viewer, association_id)
     member = sa.false() if viewer is None else sa.exists().where(
         _MEMBER.c.association_id == association_id, _MEMBER.c.user_id == viewer.user_id)
     found = (await session.execute(

@@ -214,5 +214,3 @@ async def move_memberships(session: AsyncSession, *, from_person: str, to_person
         await events.emit(session, events.HOUSEHOLD_MEMBERS_CHANGED, person_ids=[to_person])
     return moved
 
-
-street_order = street.street_order  # the roll-call's door-knock order (safety)

@@ -130,18 +130,20 @@ async def expand(session: AsyncSession, message: PushMessage, *, chunk: int | No
 async def queue_message(
     session: AsyncSession, *, kind: str, category: str, source_id: str, audience_kind: str,
     audience_id: str | None, params: dict[str, Any],
-) -> PushMessage | None:
-    """Store a message (None when it reaches nobody, or when it waits for its push's end)."""
+) -> None:
+    """Store a message. One for a person is stored only if they have a phone subscribed (most
+    people reported about by others have none); in a push of many check-ins, that lookup is
+    made once for all of them when the push's batch scope settles (core/batching.py)."""
     item = {"kind": kind, "category": category, "source_id": source_id, "audience_kind": audience_kind,
             "audience_id": audience_id, "params": params}
-    if audience_kind == "user":
-        scope = batching.scope_of(session)
-        if scope is not None:  # a push of many check-ins: one subscription lookup for them all
-            scope.defer("push.personal", _queue_personal, item)
-            return None
-        if await session.scalar(sa.select(SUBS.c.id).where(SUBS.c.user_id == audience_id).limit(1)) is None:
-            return None  # most people reported about by others have no phone subscribed
-    return await _store(session, **item)
+    if audience_kind != "user":
+        await _store(session, **item)
+        return
+    scope = batching.scope_of(session)
+    if scope is not None:
+        scope.defer("push.personal", _queue_personal, item)
+    else:
+        await _queue_personal(session, [item])
 
 
 async def _queue_personal(session: AsyncSession, items: list[dict[str, Any]]) -> None:

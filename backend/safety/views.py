@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import people
 from backend.accounts import service as accounts
-from backend.board import households
+from backend.board import households, street
 from backend.core.errors import Forbidden
 from backend.core.identity import Identity
 from backend.safety import incidents, shelters
@@ -146,7 +146,7 @@ async def roll_call(
             known.setdefault(row.h_id, []).append(row.condition)
             if row.pc_leaders or actor.is_ward_admin:
                 visible.setdefault(row.h_id, []).append(row.condition)
-    order = sorted(homes, key=lambda h: (households.street_order(homes[h][1]), homes[h][0], h))
+    order = sorted(homes, key=lambda h: (street.street_order(homes[h][1]), homes[h][0], h))
     entries = [
         RollCallEntry(h, homes[h][0], homes[h][1], h in known, _most_urgent(visible.get(h, [])), members[h])
         for h in order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -58,3 +59,14 @@ async def lock_client(session: AsyncSession, batch: Batch, user_id: str) -> Clie
     if row.user_id != user_id:
         raise ClientOwnedByAnotherUser()
     return Client(batch.client_id, row.last_seq, row.epoch)
+
+
+async def record_progress(session: AsyncSession, client: Client, batch: Batch, *, seen_at: datetime,
+                          clock_offset_ms: float) -> None:
+    """After a push: how far the client got, when it was last seen, its app and clock offset."""
+    await session.execute(
+        sa.update(CLIENT)
+        .where(CLIENT.c.client_id == client.client_id)
+        .values(last_seq=client.last_seq, last_seen_at=seen_at, app_version=batch.app_version[:40],
+                clock_offset_ms=clock_offset_ms)
+    )

@@ -39,8 +39,7 @@ from backend.core.db import Database, is_transient
 from backend.core.errors import DomainError
 from backend.sync import changefeed
 from backend.sync import clock as sync_clock
-from backend.sync.clients import CLIENT as _CLIENT
-from backend.sync.clients import Client, lock_client
+from backend.sync.clients import Client, lock_client, record_progress
 from backend.sync.envelopes import (
     DUPLICATE,
     NOT_PROCESSED,
@@ -193,16 +192,8 @@ class PushEngine:
                 replay.change_seq = first.change_seq
             if rows:
                 await session.execute(sa.insert(_MUTATION), rows)
-            await session.execute(
-                sa.update(_CLIENT)
-                .where(_CLIENT.c.client_id == client.client_id)
-                .values(
-                    last_seq=client.last_seq,
-                    last_seen_at=received_at,
-                    app_version=batch.app_version[:40],
-                    clock_offset_ms=correction.offset_ms,
-                )
-            )
+            await record_progress(session, client, batch, seen_at=received_at,
+                                  clock_offset_ms=correction.offset_ms)
             reply.touched = changefeed.take_touched_audiences(session)
             reply.last_processed_seq = client.last_seq
             await uow.commit()

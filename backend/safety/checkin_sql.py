@@ -12,11 +12,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backend.accounts import people
 from backend.board import households
+from backend.core import bulk
 from backend.safety import rules, visibility
 from backend.safety.models import CheckIn, Incident, SafetyStatus, Shelter
 
 CHECKIN: sa.Table = CheckIn.__table__  # type: ignore[attr-defined]
-_STATUS: sa.Table = SafetyStatus.__table__  # type: ignore[attr-defined]
+STATUS: sa.Table = SafetyStatus.__table__  # type: ignore[attr-defined]
+_STATUS = STATUS
 _INCIDENT: sa.Table = Incident.__table__  # type: ignore[attr-defined]
 _SHELTER: sa.Table = Shelter.__table__  # type: ignore[attr-defined]
 # A report's columns, read as r_<name> (rules.Report); a status's values beside its key and version.
@@ -162,14 +164,31 @@ def batch_lookup_statement() -> sa.CompoundSelect:
     )
 
 
+def _insert_many(table: sa.Table, dialect: str, columns: tuple[str, ...]) -> Any:
+    """PostgreSQL: the rows as one array per column (core/bulk.py); SQLite: an executemany."""
+    return bulk.insert_statement(table, columns) if dialect == "postgresql" else sqlite_insert(table)
+
+
 @functools.cache
-def status_write_many(dialect: str) -> Any:
+def checkin_insert_many(dialect: str, columns: tuple[str, ...]) -> Any:
+    """Many reports at once, each unless its id exists. Returns the ids written."""
+    stmt = _insert_many(CHECKIN, dialect, columns)
+    return stmt.on_conflict_do_nothing(index_elements=["id"]).returning(CHECKIN.c.id)
+
+
+@functools.cache
+def status_write_many(dialect: str, columns: tuple[str, ...]) -> Any:
     """Many statuses at once: each row carries the version it will have, and replaces the
     stored one only if that is the version before (one less; none stored for version 1).
     Returns the rows written: a row missing means someone else reported on that person."""
-    stmt = _insert(dialect)(_STATUS)
+    stmt = _insert_many(_STATUS, dialect, columns)
     changes: dict[str, Any] = {name: stmt.excluded[name] for name in (*STATUS_VALUES, "version")}
     return stmt.on_conflict_do_update(
         index_elements=["incident_id", "person_id"], set_=changes,
         where=_STATUS.c.version == stmt.excluded.version - 1,
     ).returning(_STATUS.c.incident_id, _STATUS.c.person_id)
+
+
+def many_parameters(table: sa.Table, dialect: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Any:
+    """The parameters of `checkin_insert_many` / `status_write_many` for these rows."""
+    return bulk.parameters(table, columns, rows) if dialect == "postgresql" else rows

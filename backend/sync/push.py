@@ -182,18 +182,14 @@ class PushEngine:
                 await batching.settle(session)
             finally:
                 batching.close_scope(session)
-            await changefeed.flush_changes(session)
-            rows = []
-            for result, row, records in logged:
-                seqs = [r.change_seq for r in records if r.change_seq is not None]
-                result.change_seq = row["change_seq"] = max(seqs) if seqs else None
-                rows.append(row)
-            for replay, first in replays:  # the same mutationId twice in this batch
-                replay.change_seq = first.change_seq
-            if rows:
-                await session.execute(sa.insert(_MUTATION), rows)
             await record_progress(session, client, batch, seen_at=received_at,
                                   clock_offset_ms=correction.offset_ms)
+            # The feed and the mutation log last, then the commit at once (changefeed.py).
+            await changefeed.flush_changes(session, [(row, records) for _, row, records in logged])
+            for result, row, _ in logged:
+                result.change_seq = row["change_seq"]
+            for replay, first in replays:  # the same mutationId twice in this batch
+                replay.change_seq = first.change_seq
             reply.touched = changefeed.take_touched_audiences(session)
             reply.last_processed_seq = client.last_seq
             await uow.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -66,13 +67,19 @@ class PushReply:
     touched: set[str] = field(default_factory=set)
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if getattr(value, f.name) is not None and _is_set(getattr(value, f.name))
-        }
+        out = {}
+        for name in _field_names(type(value)):
+            item = getattr(value, name)
+            if item is not None and _is_set(item):
+                out[name] = _plain(item)
+        return out
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):

@@ -16,6 +16,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from backend.core.actions import Registry
+from backend.sync.input_plans import plan_inputs
 
 
 @strawberry.enum
@@ -160,4 +161,5 @@ def build_action_types(registry: Registry) -> ActionTypes:
             },
         )
     )
+    plan_inputs(push_input)
     return ActionTypes(action_input, envelope, push_input, members)

@@ -83,7 +83,9 @@ class SyncChange(SQLModel, table=True):
     __tablename__ = "sync_change"
     __table_args__ = (
         sa.Index("ix_sync_change_audience_seq", "audience", "change_seq"),
-        sa.Index("ix_sync_change_op_changed", "op", "changed_at"),
+        # Tombstones only: what the retention purge reads (nearly every row is an UPSERT).
+        sa.Index("ix_sync_change_tombstones", "changed_at",
+                 postgresql_where=sa.text("op = 'DELETE'"), sqlite_where=sa.text("op = 'DELETE'")),
     )
 
     entity_type: str = Field(primary_key=True, max_length=40)

@@ -445,16 +445,16 @@ async def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             # the per-push overhead of a resident's one or two).
             sampler.phase = "door-knock"
             knock = PushStats()
-            cpu2, pg2 = tree_cpu_s(server.pid), postgres_cpu_s()
+            cpu2, pg2, gen2 = tree_cpu_s(server.pid), postgres_cpu_s(), own_cpu_s()
             wall3 = await run_wave(http, plan.wave3, ward, devices, args.concurrency, knock, "door-knock")
-            cpu3, pg3 = tree_cpu_s(server.pid), postgres_cpu_s()
+            cpu3, pg3, gen3 = tree_cpu_s(server.pid), postgres_cpu_s(), own_cpu_s()
             # Reception: each shelter's staff confirm everyone whose status is at their shelter.
             sampler.phase = "reception"
             reception = PushStats()
             desks = reception_queues(url, incident, ward, shelter_ids, random.Random(args.seed + 2))
-            cpu4, pg4 = tree_cpu_s(server.pid), postgres_cpu_s()
+            cpu4, pg4, gen4 = tree_cpu_s(server.pid), postgres_cpu_s(), own_cpu_s()
             wall4 = await run_wave(http, desks, ward, devices, args.concurrency, reception, "reception")
-            cpu5, pg5 = tree_cpu_s(server.pid), postgres_cpu_s()
+            cpu5, pg5, gen5 = tree_cpu_s(server.pid), postgres_cpu_s(), own_cpu_s()
             sampler.phase = "end"
         problems = verify(url, plan, [r.id for r in ward.residents], stats, [knock, reception], checks)
         problems += [f"screen query failed: {e}" for e in screens.errors[:3]]
@@ -507,6 +507,7 @@ async def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         "batched_p95_ms": percentile(knock.latencies + reception.latencies, 95) * 1000,
         "batched_server_cpu_ms_per_1k": (cpu3 - cpu2 + cpu5 - cpu4) / (batched or 1) * 1e6,
         "batched_pg_cpu_ms_per_1k": batched_pg / (batched or 1) * 1e6 if batched_pg is not None else None,
+        "batched_loadgen_cpu_ms_per_1k": (gen3 - gen2 + gen5 - gen4) / (batched or 1) * 1e6,
         "reception_checkins": reception.applied,
         "reception_pushes": reception.batches,
         "reception_per_s": reception.applied / wall4 if wall4 else 0.0,
@@ -564,7 +565,8 @@ def show(r: dict[str, Any]) -> None:
           f"{r['batched_pushes']:,} pushes, {r['batched_wall_s']:.1f} s = {r['batched_per_s']:,.0f} check-ins/s "
           f"(door-knock {r['knock_per_s']:,.0f}/s, reception {r['reception_per_s']:,.0f}/s; push p50 "
           f"{r['batched_p50_ms']:.0f} ms p95 {r['batched_p95_ms']:.0f} ms; CPU per 1,000: server "
-          f"{r['batched_server_cpu_ms_per_1k']:,.0f} ms, PostgreSQL {pgb} ms)")
+          f"{r['batched_server_cpu_ms_per_1k']:,.0f} ms, PostgreSQL {pgb} ms, load generator "
+          f"{r['batched_loadgen_cpu_ms_per_1k']:,.0f} ms)")
     print(f"phones    {r['applied']:,}/{r['checkins']:,} check-ins applied in {r['wall_s']:.1f} s = "
           f"{r['checkins_per_s']:,.0f} check-ins/s ({r['pushes']:,} pushes, {r['pushes_per_s']:,.0f} pushes/s, "
           f"{r['mean_batch']:.2f} check-ins per push; wave 1 {r['wave1_per_s']:,.0f}/s, wave 2 {r['wave2_per_s']:,.0f}/s; "
@@ -660,11 +662,11 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, command: s
             lambda r: f"**{r['batched_per_s']:,.0f}** ({r['batched_applied']:,} in {r['batched_pushes']:,} pushes, "
                       f"{r['batched_wall_s']:.1f} s; door-knock {r['knock_per_s']:,.0f}/s, reception "
                       f"{r['reception_per_s']:,.0f}/s)"),
-        row("batched: push latency p50 / p95; CPU per 1,000 check-ins server / PostgreSQL",
+        row("batched: push latency p50 / p95; CPU per 1,000 check-ins server / PostgreSQL / load generator",
             lambda r: f"{r['batched_p50_ms']:.0f} / {r['batched_p95_ms']:.0f} ms; "
                       f"{r['batched_server_cpu_ms_per_1k']:,.0f} / "
                       + (f"{r['batched_pg_cpu_ms_per_1k']:,.0f}" if r["batched_pg_cpu_ms_per_1k"] is not None else "?")
-                      + " ms"),
+                      + f" / {r['batched_loadgen_cpu_ms_per_1k']:,.0f} ms"),
         row("residents' phones: applied check-ins/s (waves 1 + 2)", lambda r: f"{r['checkins_per_s']:,.0f}"),
         row("check-ins applied / sent, in pushes", lambda r: f"{r['applied']:,} / {r['checkins']:,} in {r['pushes']:,}"),
         row("pushes/s (mean check-ins per push)", lambda r: f"{r['pushes_per_s']:,.0f} ({r['mean_batch']:.2f})"),

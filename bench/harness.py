@@ -153,7 +153,9 @@ def own_cpu_s() -> float:
 
 
 def postgres_cpu_s() -> float | None:
-    """CPU seconds of every PostgreSQL backend process on this machine (None if unreadable)."""
+    """CPU seconds of PostgreSQL on this machine (None if unreadable): every live postgres
+    process, plus what the postmaster has collected from the backends that ended (its
+    children's times): a backend that exits mid-phase still counts."""
     total, found = 0, False
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -162,7 +164,10 @@ def postgres_cpu_s() -> float | None:
             if (proc / "comm").read_text().strip() != "postgres":
                 continue
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            parent = Path(f"/proc/{fields[1]}/comm")
+            if not parent.exists() or parent.read_text().strip() != "postgres":  # the postmaster
+                total += int(fields[13]) + int(fields[14])  # cutime, cstime: ended backends
             found = True
         except (OSError, IndexError, ValueError):
             continue

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Person, SafetyConsent, User
+from backend.core import bulk
 from backend.core.clock import utcnow
 from backend.core.errors import NotFound, ValidationFailed
 
@@ -145,12 +146,12 @@ def person_subquery(person_id: Any, name: str = "p") -> sa.Subquery:
 
 
 def persons_subquery(person_ids: Any, name: str = "p") -> sa.Subquery:
-    """person_subquery for many people at once (`person_ids`: an expanding IN parameter):
+    """person_subquery for many people at once (`person_ids`: a bulk.list_param):
     a row per person that exists."""
     return (
         sa.select(_PERSON.c.id.label(f"{name}_id"), _PERSON.c.user_id.label(f"{name}_user_id"),
                   _PERSON.c.merged_into.label(f"{name}_merged_into"))
-        .where(_PERSON.c.id.in_(person_ids))
+        .where(bulk.in_list(_PERSON.c.id, person_ids))
         .subquery(name)
     )
 
@@ -165,11 +166,11 @@ def consent_subquery(person_id: Any, name: str = "c") -> sa.Subquery:
 
 
 def consents_subquery(person_ids: Any, name: str = "c") -> sa.Subquery:
-    """consent_subquery for many people (an expanding IN parameter), keyed by <name>_person."""
+    """consent_subquery for many people (a bulk.list_param), keyed by <name>_person."""
     return (
         sa.select(_CONSENT.c.person_id.label(f"{name}_person"),
                   *(_CONSENT.c[flag].label(f"{name}_{flag}") for flag in CONSENT_FLAGS))
-        .where(_CONSENT.c.person_id.in_(person_ids))
+        .where(bulk.in_list(_CONSENT.c.person_id, person_ids))
         .subquery(name)
     )
 

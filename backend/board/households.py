@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.board import associations, street
 from backend.board.models import Household, HouseholdMember
-from backend.core import audience, events, feed
+from backend.core import audience, bulk, events, feed
 from backend.core.clock import utcnow
 from backend.core.errors import Forbidden, NotFound, ValidationFailed
 from backend.core.ids import new_id
@@ -156,8 +156,8 @@ def person_households_subquery(person_id: Any, also_member: Any = None, name: st
                                many: bool = False) -> sa.Subquery:
     """The households of a person as a subquery another domain joins into one query:
     <name>_id, <name>_association_id and, with `also_member`, <name>_shared (whether that
-    person is a member of the same household too). With `many`, `person_id` is an expanding
-    IN parameter for several people and each row says whose it is in <name>_person."""
+    person is a member of the same household too). With `many`, `person_id` is a
+    bulk.list_param for several people and each row says whose it is in <name>_person."""
     member = _MEMBER.alias(f"{name}_m")
     columns: list[Any] = [
         member.c.household_id.label(f"{name}_id"), _HOUSEHOLD.c.association_id.label(f"{name}_association_id"),
@@ -174,7 +174,7 @@ def person_households_subquery(person_id: Any, also_member: Any = None, name: st
     return (
         sa.select(*columns)
         .select_from(member.join(_HOUSEHOLD, _HOUSEHOLD.c.id == member.c.household_id))
-        .where(member.c.person_id.in_(person_id) if many else member.c.person_id == person_id)
+        .where(bulk.in_list(member.c.person_id, person_id) if many else member.c.person_id == person_id)
         .subquery(name)
     )
 

@@ -10,6 +10,10 @@ executemany, which is cheap in process.
 `insert_statement(table, columns)` is the INSERT to build on (add ON CONFLICT / RETURNING as
 for any pg_insert); `parameters(table, columns, rows)` turns row dicts into its parameters.
 `unnest_rows` and `selected` are the parts, for an INSERT that computes some values in SQL.
+
+`list_param` and `in_list` are the read side: `column IN (a list)` that PostgreSQL gets as
+one array, so a statement has one text, one prepared statement and one cached plan however
+long the list (an expanding IN is a new statement, planned again, for every length).
 """
 
 from __future__ import annotations
@@ -56,6 +60,20 @@ def insert_statement(table: sa.Table, columns: Sequence[str]) -> Any:
     """INSERT INTO table (columns) SELECT … FROM unnest(:column__rows, …) — build it once."""
     rows = unnest_rows(table, columns)
     return pg_insert(table).from_select(list(columns), sa.select(*(selected(rows, table, c) for c in columns)))
+
+
+def list_param(name: str, dialect: str, item: sa.types.TypeEngine[Any] | None = None) -> Any:
+    """A parameter holding a list: one array on PostgreSQL, an expanding IN list elsewhere."""
+    if dialect == "postgresql":
+        return sa.bindparam(name, type_=ARRAY(item if item is not None else sa.String()))
+    return sa.bindparam(name, expanding=True)
+
+
+def in_list(column: Any, values: Any) -> Any:
+    """`column` is one of `values` (a `list_param`): `= ANY(array)` or an IN list."""
+    if isinstance(values.type, ARRAY):
+        return column == sa.any_(values)
+    return column.in_(values)
 
 
 def json_text(value: Any) -> str:

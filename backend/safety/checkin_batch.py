@@ -70,7 +70,8 @@ async def prepare(session: AsyncSession, user_id: str, batch: list[Any]) -> None
     if not by_incident:
         return
     await session.flush()  # Core reads: make this transaction's ORM writes visible first
-    found = (await session.execute(checkin_sql.batch_lookup_statement(), {
+    dialect = session.get_bind().dialect.name
+    found = (await session.execute(checkin_sql.batch_lookup_statement(dialect), {
         "incident_ids": sorted(by_incident), "shelter_ids": sorted(shelters), "checkin_ids": sorted(ids),
     })).all()
     prefetch = Prefetch(
@@ -81,7 +82,7 @@ async def prepare(session: AsyncSession, user_id: str, batch: list[Any]) -> None
         subjects={},
     )
     for incident, subjects in by_incident.items():
-        rows = (await session.execute(checkin_sql.batch_snapshot_statement(), {
+        rows = (await session.execute(checkin_sql.batch_snapshot_statement(dialect), {
             "incident_id": incident, "person_ids": sorted(subjects | {user_id}), "reporter_id": user_id,
         })).all()
         by_person: dict[str, list[Any]] = {}

@@ -31,14 +31,20 @@ def statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
         event.remove(db.write_engine.sync_engine, "before_cursor_execute", before)
 
 
-def rows_read(plan: dict[str, Any]) -> int:
-    """The most rows any step of a PostgreSQL plan (EXPLAIN ANALYZE, JSON) read: those it
-    produced and those its filter threw away."""
-    own = int(plan["Actual Rows"]) + int(plan.get("Rows Removed by Filter", 0))
-    return max([own] + [rows_read(p) for p in plan.get("Plans", [])])
+def rows_read(plan: dict[str, Any], relation: str | None = None) -> int:
+    """The most rows any step of a PostgreSQL plan (EXPLAIN ANALYZE, JSON) read — of every
+    loop, with `relation` only the steps that read that table: those it produced and those
+    its filter threw away."""
+    own = 0
+    if relation is None or plan.get("Relation Name") == relation:
+        own = int(plan["Actual Rows"]) + int(plan.get("Rows Removed by Filter", 0))
+        if relation is not None:
+            own *= int(plan.get("Actual Loops", 1))
+    return max([own] + [rows_read(p, relation) for p in plan.get("Plans", [])])
 
 
-async def most_rows_read(db: Database, executed: list[tuple[str, Any]], table_statement: str) -> int:
+async def most_rows_read(db: Database, executed: list[tuple[str, Any]], table_statement: str,
+                         relation: str | None = None) -> int:
     """Run the statement again under EXPLAIN ANALYZE, after the SETs that preceded it (rolled back)."""
     async with db.unit_of_work() as uow:
         conn = await uow.session.connection()
@@ -49,7 +55,7 @@ async def most_rows_read(db: Database, executed: list[tuple[str, Any]], table_st
                 result = await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", parameters)
                 document = result.scalar_one()
                 plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
-                return rows_read(plan)
+                return rows_read(plan, relation)
     raise AssertionError(f"no {table_statement!r} among {[sql for sql, _ in executed]}")
 
 

@@ -78,7 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.workers > 1:
         _share_metrics_between_workers(settings.data_dir)
     uvicorn.run(
-        "backend.api.app:create_app",
+        "backend.api.serving:create_serving_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -284,6 +284,24 @@ async def run_wave(http: httpx.AsyncClient, plan: list[tuple[int, list[dict[str,
     return time.perf_counter() - started
 
 
+def start_profile(path: Path | None, pid: int) -> subprocess.Popen[bytes] | None:
+    """py-spy (not a dependency: `pip install py-spy` into the venv) sampling the server
+    through the batched phases; raw collapsed stacks, one line per stack and its count."""
+    if path is None:
+        return None
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    return subprocess.Popen([spy, "record", "-p", str(pid), "-r", "250", "-f", "raw", "-o", str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profile(profiler: subprocess.Popen[bytes] | None) -> None:
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+        profiler.wait(timeout=60)
+
+
 async def query_rounds(http: httpx.AsyncClient, ward: Ward, shelter_ids: list[str], incident: str,
                        rounds: int) -> tuple[list[float], list[float], dict[str, Any]]:
     """Every shelter's status (as its staff) and every association's roll-call (as its leader),
@@ -444,6 +462,7 @@ async def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             # Door-knocking: large batches from few phones (what one check-in costs without
             # the per-push overhead of a resident's one or two).
             sampler.phase = "door-knock"
+            profiler = start_profile(args.profile, server.pid)
             knock = PushStats()
             cpu2, pg2, gen2 = tree_cpu_s(server.pid), postgres_cpu_s(), own_cpu_s()
             wall3 = await run_wave(http, plan.wave3, ward, devices, args.concurrency, knock, "door-knock")
@@ -455,6 +474,7 @@ async def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             cpu4, pg4, gen4 = tree_cpu_s(server.pid), postgres_cpu_s(), own_cpu_s()
             wall4 = await run_wave(http, desks, ward, devices, args.concurrency, reception, "reception")
             cpu5, pg5, gen5 = tree_cpu_s(server.pid), postgres_cpu_s(), own_cpu_s()
+            stop_profile(profiler)
             sampler.phase = "end"
         problems = verify(url, plan, [r.id for r in ward.residents], stats, [knock, reception], checks)
         problems += [f"screen query failed: {e}" for e in screens.errors[:3]]
@@ -722,6 +742,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="server processes (targets assume 1)")
     parser.add_argument("--pg-socket", metavar="DIR", help="server reaches PostgreSQL over the Unix socket in DIR")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the database (for profiling)")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="sample the server with py-spy through the batched phases (raw stacks to FILE)")
     parser.add_argument("--write-docs", action="store_true", help="replace this section of docs/BENCHMARKS.md")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     args = parser.parse_args()

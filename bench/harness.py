@@ -61,13 +61,28 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _pg_version() -> str:
+def _pg_setting(name: str) -> str:
     try:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
+            row = conn.execute(f"SHOW {name}").fetchone()
             return str(row[0]) if row else "?"
     except psycopg.Error:
         return "unavailable"
+
+
+def python_speed_ns() -> float:
+    """Nanoseconds per step of a fixed pure-Python loop, best of three: a yardstick for
+    comparing figures taken on different machines of the same kind: machines that call
+    themselves the same 'AMD EPYC' have run bench/checkin_surge.py with three times the CPU
+    per check-in from one session to the next."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best / 2_000_000 * 1e9
 
 
 def machine() -> dict[str, str]:
@@ -76,15 +91,18 @@ def machine() -> dict[str, str]:
         "memory": f"{_meminfo_mb():,} MB",
         "cpu": _cpu_model(),
         "python": platform.python_version(),
-        "postgresql": _pg_version(),
+        "postgresql": _pg_setting("server_version"),
+        "autovacuum": _pg_setting("autovacuum"),
         "sqlite": sqlite3.sqlite_version,
+        "speed": f"{python_speed_ns():.0f} ns",
     }
 
 
 def machine_line() -> str:
     m = machine()
-    return (f"{m['cores']} cores, {m['memory']} RAM, {m['cpu']}; Python {m['python']}, "
-            f"PostgreSQL {m['postgresql']}, SQLite {m['sqlite']}")
+    return (f"{m['cores']} cores, {m['memory']} RAM, {m['cpu']} (Python loop step {m['speed']}, "
+            f"bench/harness.python_speed_ns); Python {m['python']}, "
+            f"PostgreSQL {m['postgresql']} (autovacuum {m['autovacuum']}), SQLite {m['sqlite']}")
 
 
 def loadavg() -> str:
@@ -241,7 +259,7 @@ class Server:
             "OTAGAI_DATABASE_URL": url,
             "OTAGAI_DATA_DIR": str(workdir),
             "OTAGAI_RATE_LIMITS": "off",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
         }
         self.env.pop("OTAGAI_PLUGINS", None)
         if plugins:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
+
+# The form every client sends; anything else is left to uuid.UUID, which also takes braces,
+# a urn: prefix or no hyphens. A check-in push asks this of every id it carries.
+_CANONICAL = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def new_id() -> str:
@@ -23,6 +28,8 @@ def uuid7() -> str:
 
 
 def is_uuid(value: str) -> bool:
+    if isinstance(value, str) and _CANONICAL.fullmatch(value):
+        return True
     try:
         uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):

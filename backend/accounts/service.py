@@ -138,6 +138,7 @@ _TOKEN: sa.Table = AuthToken.__table__  # type: ignore[attr-defined]
 _ROLE: sa.Table = UserRole.__table__  # type: ignore[attr-defined]
 # The token and its user's roles in one statement, built once: every request with a token
 # runs it (two ORM statements were an eighth of the CPU of a phone's push; bench/checkin_surge.py).
+_ROLES_OF = sa.select(_ROLE.c.role, _ROLE.c.scope_id).where(_ROLE.c.user_id == sa.bindparam("user_id"))
 _IDENTITY = (
     sa.select(_TOKEN.c.user_id, _TOKEN.c.expires_at, _TOKEN.c.revoked_at, _TOKEN.c.last_used_at,
               _ROLE.c.role, _ROLE.c.scope_id)
@@ -156,9 +157,7 @@ async def touch_token(session: AsyncSession, hashed: str) -> None:
 
 
 async def roles_of(session: AsyncSession, user_id: str) -> frozenset[tuple[str, str]]:
-    rows = await session.execute(
-        sa.select(UserRole.role, UserRole.scope_id).where(UserRole.user_id == user_id)
-    )
+    rows = await session.execute(_ROLES_OF, {"user_id": user_id})
     return frozenset((r.role, r.scope_id) for r in rows)
 
 

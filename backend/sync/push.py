@@ -66,6 +66,10 @@ _STORED = (
     _MUTATION.c.message, _MUTATION.c.entity_type, _MUTATION.c.entity_id, _MUTATION.c.version,
     _MUTATION.c.change_seq,
 )
+_STORED_BY_ID = sa.select(*_STORED).where(_MUTATION.c.mutation_id.in_(sa.bindparam("ids", expanding=True)))
+_STORED_BY_SEQ = sa.select(*_STORED).where(
+    _MUTATION.c.client_id == sa.bindparam("client_id"), _MUTATION.c.seq.in_(sa.bindparam("seqs", expanding=True))
+)
 
 
 @dataclass
@@ -222,18 +226,14 @@ class PushEngine:
         ids = [e.mutation_id for e in envelopes]
         stored: dict[str, Any] = {
             row.mutation_id: row
-            for row in await session.execute(sa.select(*_STORED).where(_MUTATION.c.mutation_id.in_(ids)))
+            for row in await session.execute(_STORED_BY_ID, {"ids": ids})
         }
         old_seqs = [e.seq for e in envelopes if e.seq <= client.last_seq and e.mutation_id not in stored]
         by_seq: dict[int, Any] = {}
         if old_seqs:
             by_seq = {
                 row.seq: row
-                for row in await session.execute(
-                    sa.select(*_STORED).where(
-                        _MUTATION.c.client_id == client.client_id, _MUTATION.c.seq.in_(old_seqs)
-                    )
-                )
+                for row in await session.execute(_STORED_BY_SEQ, {"client_id": client.client_id, "seqs": old_seqs})
             }
         logged: list[tuple[Result, dict[str, Any], list[feed.ChangeRecord]]] = []
         replays: list[tuple[Result, Result]] = []

@@ -24,7 +24,7 @@ run: install pwa
 
 ## make test: the whole suite on SQLite and PostgreSQL, and the PWA in Chromium
 test: install services pwa browser
-	$(PY) -m pytest --durations=20
+	$(PY) -m pytest -n 2 --dist worksteal --durations=20
 
 ## PostgreSQL and Redis for the suite (already running on this machine kind; started if not).
 services:

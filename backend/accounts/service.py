@@ -128,17 +128,15 @@ async def authenticate(session: AsyncSession, token: str, *, touch: bool = True)
     if stale and touch:
         await touch_token(session, hashed)
     return Identity(
-        user_id=row.user_id, token_hash=hashed,
-        roles=frozenset((r.role, r.scope_id) for r in rows if r.role is not None),
-        needs_touch=stale and not touch,
+        user_id=row.user_id, token_hash=hashed, roles=_roles(rows), needs_touch=stale and not touch,
     )
 
 
 _TOKEN: sa.Table = AuthToken.__table__  # type: ignore[attr-defined]
 _ROLE: sa.Table = UserRole.__table__  # type: ignore[attr-defined]
+_ROLES_OF = sa.select(_ROLE.c.role, _ROLE.c.scope_id).where(_ROLE.c.user_id == sa.bindparam("user_id"))
 # The token and its user's roles in one statement, built once: every request with a token
 # runs it (two ORM statements were an eighth of the CPU of a phone's push; bench/checkin_surge.py).
-_ROLES_OF = sa.select(_ROLE.c.role, _ROLE.c.scope_id).where(_ROLE.c.user_id == sa.bindparam("user_id"))
 _IDENTITY = (
     sa.select(_TOKEN.c.user_id, _TOKEN.c.expires_at, _TOKEN.c.revoked_at, _TOKEN.c.last_used_at,
               _ROLE.c.role, _ROLE.c.scope_id)
@@ -157,8 +155,12 @@ async def touch_token(session: AsyncSession, hashed: str) -> None:
 
 
 async def roles_of(session: AsyncSession, user_id: str) -> frozenset[tuple[str, str]]:
-    rows = await session.execute(_ROLES_OF, {"user_id": user_id})
-    return frozenset((r.role, r.scope_id) for r in rows)
+    return _roles(await session.execute(_ROLES_OF, {"user_id": user_id}))
+
+
+def _roles(rows: Any) -> frozenset[tuple[str, str]]:
+    """(role, scope) of rows with role and scope_id columns (role NULL: an outer join's none)."""
+    return frozenset((r.role, r.scope_id) for r in rows if r.role is not None)
 
 
 async def get_user(session: AsyncSession, user_id: str) -> User | None:

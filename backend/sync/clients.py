@@ -34,6 +34,9 @@ class Client:
     epoch: str  # the server's (sync_server), read in the same statement
 
 
+_REGISTERED = ("client_id", "user_id", "last_seq", "app_version", "created_at", "last_seen_at")
+
+
 @functools.cache
 def _lock_statement(dialect: str) -> Any:
     """Built once: building and compiling it on every push cost a phone's push (one to five
@@ -45,7 +48,6 @@ def _lock_statement(dialect: str) -> Any:
     ).returning(CLIENT.c.user_id, CLIENT.c.last_seq, _EPOCH.label("epoch"))
 
 
-_REGISTERED = ("client_id", "user_id", "last_seq", "app_version", "created_at", "last_seen_at")
 _PROGRESS = sa.update(CLIENT).where(CLIENT.c.client_id == sa.bindparam("c_client_id")).values(
     {name: sa.bindparam(name, type_=CLIENT.c[name].type)
      for name in ("last_seq", "last_seen_at", "app_version", "clock_offset_ms")}

@@ -24,6 +24,7 @@ writes fail, the batch runs again without a scope, and the result is the same.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core import batching, feed, metrics
+from backend.core import batching, bulk, feed, metrics
 from backend.core.actions import ActionContext, ActionOutcome, Registry
 from backend.core.clock import as_utc, utcnow
 from backend.core.db import Database, is_transient
@@ -66,10 +67,15 @@ _STORED = (
     _MUTATION.c.message, _MUTATION.c.entity_type, _MUTATION.c.entity_id, _MUTATION.c.version,
     _MUTATION.c.change_seq,
 )
-_STORED_BY_ID = sa.select(*_STORED).where(_MUTATION.c.mutation_id.in_(sa.bindparam("ids", expanding=True)))
-_STORED_BY_SEQ = sa.select(*_STORED).where(
-    _MUTATION.c.client_id == sa.bindparam("client_id"), _MUTATION.c.seq.in_(sa.bindparam("seqs", expanding=True))
-)
+
+
+@functools.cache
+def _stored_statements(dialect: str) -> tuple[Any, Any]:
+    """The replay lookups: by mutation id, and by the client's seqs (lists: core/bulk.py)."""
+    ids = bulk.in_list(_MUTATION.c.mutation_id, bulk.list_param("ids", dialect))
+    seqs = bulk.in_list(_MUTATION.c.seq, bulk.list_param("seqs", dialect, sa.BigInteger()))
+    return (sa.select(*_STORED).where(ids),
+            sa.select(*_STORED).where(_MUTATION.c.client_id == sa.bindparam("client_id"), seqs))
 
 
 @dataclass
@@ -223,17 +229,15 @@ class PushEngine:
         user_id: str,
         failed: _Retry | None,
     ) -> tuple[list[tuple[Result, dict[str, Any], list[feed.ChangeRecord]]], list[tuple[Result, Result]]]:
+        by_id, by_seqs = _stored_statements(session.get_bind().dialect.name)
         ids = [e.mutation_id for e in envelopes]
-        stored: dict[str, Any] = {
-            row.mutation_id: row
-            for row in await session.execute(_STORED_BY_ID, {"ids": ids})
-        }
+        stored: dict[str, Any] = {row.mutation_id: row for row in await session.execute(by_id, {"ids": ids})}
         old_seqs = [e.seq for e in envelopes if e.seq <= client.last_seq and e.mutation_id not in stored]
         by_seq: dict[int, Any] = {}
         if old_seqs:
             by_seq = {
                 row.seq: row
-                for row in await session.execute(_STORED_BY_SEQ, {"client_id": client.client_id, "seqs": old_seqs})
+                for row in await session.execute(by_seqs, {"client_id": client.client_id, "seqs": old_seqs})
             }
         logged: list[tuple[Result, dict[str, Any], list[feed.ChangeRecord]]] = []
         replays: list[tuple[Result, Result]] = []

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -17,14 +14,12 @@ from typing import Any
 
 import httpx
 
+from tests.support.command_in_process import run_command
 from tests.support.operations import operation
 from tests.support.server import ROOT
 
 PASSWORD = "correct horse 1"
 
-# `incident open` through the CLI entry point, with the change feed's pre-commit hook loaded
-# (backend.api.app registers it) so that the new incident reaches residents' pulls.
-_CLI = "import backend.api.app; from backend.api.cli import main; main()"
 
 
 @dataclass
@@ -34,12 +29,8 @@ class Site:
 
     def otagai(self, *args: str) -> str:
         """Run an `otagai` command on the site's database; the last line of its output."""
-        done = subprocess.run(
-            [sys.executable, "-c", _CLI, *args], check=False, cwd=ROOT, capture_output=True, text=True,
-            timeout=120,
-            env={**os.environ, "OTAGAI_DATABASE_URL": self.database_url, "PYTHONPATH": str(ROOT)},
-        )
-        assert done.returncode == 0, done.stderr
+        done = run_command(self.database_url, *args)
+        assert done.status == 0, done.stderr
         return done.stdout.strip().splitlines()[-1]
 
     def open_drill(self, name: str = "訓練") -> str:

@@ -91,7 +91,7 @@ def _subscriptions(site: Site) -> list[tuple[Any, ...]]:
     return site.rows("SELECT endpoint, p256dh, auth, locale, categories, quiet_start, quiet_end FROM push_subscription")
 
 
-def _deliver(phone: Phone, payload: dict[str, Any]) -> None:
+def _push_event(phone: Phone, payload: dict[str, Any]) -> None:
     """What a push service does when the phone is reached: the service worker's `push` event."""
     cdp = phone.context.new_cdp_session(phone.page)
     registrations: list[dict[str, Any]] = []
@@ -104,6 +104,21 @@ def _deliver(phone: Phone, payload: dict[str, Any]) -> None:
         "data": json.dumps(payload, ensure_ascii=False),
     })
     cdp.detach()
+
+
+def _deliver(phone: Phone, payload: dict[str, Any], shown: Callable[[], Any], attempts: int = 3) -> Any:
+    """Deliver until the notification is shown, as a push service redelivers a message the phone
+    did not take. DevTools reports nothing back when the browser drops a push event it could
+    not dispatch (seen once in CI on a loaded machine: no notification in 20 s), and the tag
+    makes a repeated delivery harmless."""
+    for attempt in range(1, attempts + 1):
+        _push_event(phone, payload)
+        try:
+            return _wait(shown, "the notification", phone.page, timeout=10)
+        except AssertionError:
+            if attempt == attempts:
+                raise
+    return None
 
 
 def _tap(phone: Phone, tag: str) -> None:
@@ -169,13 +184,12 @@ def test_notifications_follow_the_ui_language_and_a_tapped_emergency_opens_its_p
     page.locator("main h1").wait_for()
     page.evaluate("""() => { window.fromWorker = [];
         navigator.serviceWorker.addEventListener('message', (e) => window.fromWorker.push(e.data)); }""")
-    _deliver(phone, payload)
     expected = {"title": "Emergency: 断水", "body": "A notice from your neighbourhood association. Open it to read it.",
                 "tag": f"post:{post}", "url": f"{site.url}/#/board?post={post}"}
-    [first] = _wait(lambda: page.evaluate(NOTIFICATIONS), "the notification", page)
-    _deliver(phone, payload)  # delivered again (a worker died after sending): it replaces the first
-    [again] = _wait(lambda: [n for n in page.evaluate(NOTIFICATIONS) if n["shownAt"] > first["shownAt"]],
-                    "the repeated delivery", page)
+    [first] = _deliver(phone, payload, lambda: page.evaluate(NOTIFICATIONS))
+    # Delivered again (a worker died after sending): it replaces the first.
+    [again] = _deliver(phone, payload, lambda: [n for n in page.evaluate(NOTIFICATIONS)
+                                                if n["shownAt"] > first["shownAt"]])
     assert page.evaluate(NOTIFICATIONS) == [again] and {k: v for k, v in again.items() if k != "shownAt"} == expected
 
     _tap(phone, f"post:{post}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,13 +72,20 @@ def test_settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=db_url, data_dir=tmp_path, rate_limits=False)
 
 
-@pytest.fixture
-async def api(db_url: str, registry: Registry, tmp_path: Path) -> AsyncIterator[Api]:
-    app = create_app(test_settings(db_url, tmp_path), registry)
+@asynccontextmanager
+async def serving(db_url: str, registry: Registry, data_dir: Path) -> AsyncIterator[Api]:
+    """The app on this database, running (its lifespan) and called in-process."""
+    app = create_app(test_settings(db_url, data_dir), registry)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://otagai.test") as http:
             yield Api(app, http, GraphQLTransport(http))
+
+
+@pytest.fixture
+async def api(db_url: str, registry: Registry, tmp_path: Path) -> AsyncIterator[Api]:
+    async with serving(db_url, registry, tmp_path) as running:
+        yield running
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.authz.world import EVERYONE, ROLES, SIGNED_IN, World, build_world, variables
-from tests.conftest import Api
+from tests.authz.world import EVERYONE, ROLES, SIGNED_IN, World, variables
 from tests.support.operations import operation
 
 # NOT_FOUND: an existing target hidden from those who may not see it (every target exists);
@@ -167,8 +166,7 @@ async def _denied(world: World, cell: Cell, role: str) -> bool:
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=lambda c: f"{c.field}-{'/'.join(sorted(c.allowed))[:40]}")
-async def test_each_role_is_allowed_exactly_what_it_should_be(api: Api, cell: Cell) -> None:
-    world = await build_world(api)
+async def test_each_role_is_allowed_exactly_what_it_should_be(world: World, cell: Cell) -> None:
     outcome = {role: not await _denied(world, cell, role) for role in sorted(ROLES, key=lambda r: r == "ward_admin")}
 
     allowed = sorted(r for r, ok in outcome.items() if ok)

@@ -4,6 +4,7 @@ households, and one person of each role (issue 8, the authorization matrix)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +38,18 @@ class World:
 
     def token(self, role: str) -> str | None:
         return None if role == "anonymous" else self.devices[role].token
+
+    def on(self, api: Api) -> World:
+        """This world as seen through another app (on a copy of its database): each device
+        keeps its identity and sequence numbers and gets its own copy of what it holds."""
+        devices = {
+            role: dataclasses.replace(
+                d, transport=api.gql, queue=list(d.queue), sent=list(d.sent), results=dict(d.results),
+                needs_attention=list(d.needs_attention), replica=dict(d.replica),
+            )
+            for role, d in self.devices.items()
+        }
+        return World(api, devices, dict(self.ids))
 
     def __getitem__(self, key: str) -> str:
         return self.ids[key]

@@ -73,18 +73,7 @@ class DatabaseFactory:
         return self._templates[kind]
 
     def fresh(self, kind: str) -> str:
-        template = self._template(kind)
-        name = f"t_{uuid.uuid4().hex[:10]}"
-        if kind == "sqlite":
-            path = self.workdir / f"{name}.sqlite3"
-            shutil.copyfile(template[len("sqlite:///") :], path)
-            url = f"sqlite:///{path}"
-        else:
-            db_name = f"otagai_{self.tag}_{name}"
-            _pg_admin(f'CREATE DATABASE "{db_name}" TEMPLATE "{template.rsplit("/", 1)[1]}"')
-            url = f"{_pg_base()}/{db_name}"
-        self._created.append(url)
-        return url
+        return self.copy(self._template(kind), kind)
 
     def drop(self, url: str) -> None:
         if url.startswith("sqlite:///"):
@@ -105,8 +94,9 @@ class DatabaseFactory:
         self._templates.clear()
 
     def copy(self, source: str, kind: str) -> str:
-        """A copy of a database as it is now (a backup, for restore tests)."""
-        name = f"b_{uuid.uuid4().hex[:10]}"
+        """A copy of a database as it is now, with nothing connected to it (PostgreSQL copies
+        by template): a fresh one, a backup for restore tests, a world built once."""
+        name = f"t_{uuid.uuid4().hex[:10]}"
         if kind == "sqlite":
             path = self.workdir / f"{name}.sqlite3"
             shutil.copyfile(source[len("sqlite:///") :], path)

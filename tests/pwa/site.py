@@ -30,7 +30,7 @@ class Site:
     def otagai(self, *args: str) -> str:
         """Run an `otagai` command on the site's database; the last line of its output."""
         done = run_command(self.database_url, *args)
-        assert done.status == 0, done.stderr
+        assert done.returncode == 0, done.stderr
         return done.stdout.strip().splitlines()[-1]
 
     def open_drill(self, name: str = "訓練") -> str:

@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 
 import backend.api.app  # noqa: F401  (registers the change feed's pre-commit hook, as the server does)
 from backend.api.cli import main
-
-
-@dataclass
-class Finished:
-    status: int
-    stdout: str
-    stderr: str
 
 
 @contextmanager
@@ -40,8 +33,9 @@ def _database(url: str) -> Iterator[None]:
             os.environ["OTAGAI_DATABASE_URL"] = before
 
 
-def run_command(database_url: str, *args: str, timeout: float = 120) -> Finished:
-    """Run `otagai ARGS` on the database; its exit status and what it printed."""
+def run_command(database_url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `otagai ARGS` on the database; its exit status and what it printed, as a process
+    run would give them."""
     out, err = io.StringIO(), io.StringIO()
     outcome: dict[str, object] = {}
 
@@ -62,4 +56,5 @@ def run_command(database_url: str, *args: str, timeout: float = 120) -> Finished
     assert not thread.is_alive(), f"otagai {' '.join(args)} did not finish in {timeout} s"
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
-    return Finished(int(outcome["status"]), out.getvalue(), err.getvalue())  # type: ignore[call-overload]
+    status = int(outcome["status"])  # type: ignore[call-overload]
+    return subprocess.CompletedProcess(["otagai", *args], status, out.getvalue(), err.getvalue())

@@ -38,7 +38,7 @@ const state = {
   position: null, locating: false, positionError: false, shelterQuery: '', showAllShelters: false,
   // the safety screens (safety.js): roles and the last answers of online reads
   roles: null, rolesLoaded: false, safetyIncidentId: null, rollcallAssociationId: null, rollcall: null,
-  rollcallLoading: false, shelterId: null, shelterStatus: null, liveMode: null,
+  rollcallLoading: false, shelterId: null, shelterStatus: null, shelterPeopleAll: false, liveMode: null,
   receptionError: '', householdError: '',
   // the board and the marketplace (board.js, market.js)
   boardAssociationId: null, openPosts: [], receipts: {}, boardError: '',
@@ -157,7 +157,7 @@ async function refresh() {
     // Someone else (or nobody) is signed in now: nothing of the last user's online reads stays.
     safety.stop();
     setState({
-      roles: null, rolesLoaded: false, rollcall: null, shelterStatus: null, liveMode: null,
+      roles: null, rolesLoaded: false, rollcall: null, shelterStatus: null, shelterPeopleAll: false, liveMode: null,
       openPosts: [], openComments: [], receipts: {}, near: null, boardAssociationId: null,
     });
   }

@@ -77,8 +77,9 @@ export function fetchListings(near, source) {
     (data) => ({ near, source, listings: data.edges.map((e) => e.node) }));
 }
 
-export function fetchShelterStatus(shelterId, incidentId) {
-  return fetchAndKeep(shelterKey(shelterId, incidentId), ShelterStatus, { shelterId, incidentId }, 'shelterStatus');
+/** `people`: how many of the people present to list (most urgent first); null for everyone. */
+export function fetchShelterStatus(shelterId, incidentId, people) {
+  return fetchAndKeep(shelterKey(shelterId, incidentId), ShelterStatus, { shelterId, incidentId, people }, 'shelterStatus');
 }
 
 /**
@@ -86,7 +87,7 @@ export function fetchShelterStatus(shelterId, incidentId) {
  * 10 s while it is down ('polling'), nothing while offline ('offline'). `onRecord` gets each
  * new answer (already kept), `onMode` each change of mode. Returns a function that stops it.
  */
-export function watchShelter(shelterId, incidentId, { onRecord, onMode, onForbidden }) {
+export function watchShelter(shelterId, incidentId, { people, onRecord, onMode, onForbidden }) {
   let stopped = false;
   let live = false;
   let unsubscribe = null;
@@ -97,7 +98,7 @@ export function watchShelter(shelterId, incidentId, { onRecord, onMode, onForbid
   async function poll() {
     clearTimeout(pollTimer);
     if (stopped) return;
-    const result = await fetchShelterStatus(shelterId, incidentId);
+    const result = await fetchShelterStatus(shelterId, incidentId, people);
     if (stopped) return;
     if (result.outcome === 'ok') onRecord(result.record);
     if (result.outcome === 'forbidden') {
@@ -117,7 +118,7 @@ export function watchShelter(shelterId, incidentId, { onRecord, onMode, onForbid
       retryTimer = setTimeout(connect, RECONNECT_MS);
       return;
     }
-    unsubscribe = subscribe(ShelterStatusChanged, { shelterId, incidentId }, session.token, {
+    unsubscribe = subscribe(ShelterStatusChanged, { shelterId, incidentId, people }, session.token, {
       onOpen: () => {
         live = true;
         clearTimeout(pollTimer);

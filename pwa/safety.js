@@ -7,6 +7,8 @@ import * as reads from './reads.js';
 import * as model from './model.js';
 
 const NAME_MAX = 200;
+// A shelter can hold hundreds: the screen lists the most urgent first, this many until staff ask for all.
+const PEOPLE_PAGE = 100;
 const PHONE = /^[0-9０-９+＋()（）\- ー－]{3,20}$/;
 
 export function createSafety({ state, setState, refresh, announce, sync, t }) {
@@ -68,29 +70,33 @@ export function createSafety({ state, setState, refresh, announce, sync, t }) {
     const shelterId = pick(state.shelterId, model.scopesOf(state.roles, 'SHELTER_STAFF'));
     const incident = incidentId();
     const key = shelterId && incident ? reads.shelterKey(shelterId, incident) : null;
-    if (key === watching) return;
+    const people = state.shelterPeopleAll ? null : PEOPLE_PAGE;
+    const watch = key && `${key}|${people ?? 'all'}`;
+    if (watch === watching) return;
     stopWatching?.();
     stopWatching = null;
-    watching = key;
+    const sameShelter = watching?.startsWith(`${key}|`);
+    watching = watch;
     if (!key) return;
-    setState({ shelterStatus: { key, record: null, forbidden: false }, liveMode: null });
+    if (!sameShelter) setState({ shelterStatus: { key, record: null, forbidden: false }, liveMode: null });
     reads.cached(key).then((record) => {
-      if (watching === key && !state.shelterStatus.record) setState({ shelterStatus: { key, record, forbidden: false } });
+      if (watching === watch && !state.shelterStatus.record) setState({ shelterStatus: { key, record, forbidden: false } });
     });
     stopWatching = reads.watchShelter(shelterId, incident, {
+      people,
       onRecord: (record) => {
-        if (watching !== key) return;
+        if (watching !== watch) return;
         const before = state.shelterStatus?.record?.data?.occupancy;
         setState({ shelterStatus: { key, record, forbidden: false } });
         const now = record.data.occupancy;
         if (before !== undefined && before !== now) announce(t('reception.occupancyNow', { n: now }));
       },
       onMode: (mode) => {
-        if (watching !== key || state.liveMode === mode) return;
+        if (watching !== watch || state.liveMode === mode) return;
         setState({ liveMode: mode });
         if (mode === 'live') announce(t('reception.liveOn'));
       },
-      onForbidden: () => watching === key && setState({ shelterStatus: { key, record: null, forbidden: true } }),
+      onForbidden: () => watching === watch && setState({ shelterStatus: { key, record: null, forbidden: true } }),
     });
   }
 
@@ -184,7 +190,11 @@ export function createSafety({ state, setState, refresh, announce, sync, t }) {
       loadRollCall();
     },
     chooseShelter: (id) => {
-      setState({ shelterId: id });
+      setState({ shelterId: id, shelterPeopleAll: false });
+      watchShelter();
+    },
+    showAllPeople: () => {
+      setState({ shelterPeopleAll: true });
       watchShelter();
     },
     reloadRollCall: () => loadRollCall(),

@@ -53,7 +53,8 @@ def _status(view: views.ShelterView) -> ShelterStatus:
         crowding=Crowding(view.crowding),
         counts=[ConditionCount(condition=Condition(c), count=n) for c, n in sorted(view.counts.items())],
         needs=[NeedCount(need=Need(k), count=n) for k, n in sorted(view.needs.items())],
-        people=[
+        people_visible=len(view.people),
+        present=[
             PersonPresent(person_id=strawberry.ID(p.person_id), display_name=p.display_name,
                           condition=Condition(p.condition), needs=[Need(n) for n in p.needs],
                           reported_at=p.reported_at, disputed=p.disputed, has_account=p.has_account)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import strawberry
 
+from backend.core.errors import ValidationFailed
+
 
 @strawberry.enum(description="無事です ≈ SAFE, 被害があります ≈ NEED_HELP")
 class Condition(Enum):
@@ -180,7 +182,18 @@ class ShelterStatus:
     crowding: Crowding
     counts: list[ConditionCount]
     needs: list[NeedCount]
-    people: list[PersonPresent]
+    people_visible: int = strawberry.field(
+        description="How many of the people present this reader may see by name (occupancy less "
+                    "those who keep their status from shelter staff).")
+    present: strawberry.Private[list[PersonPresent]]
+
+    @strawberry.field(description="The people present this reader may see: those who need attention "
+                                  "first (disputed, then not safe), then by name. `first` takes a page of "
+                                  "a long list; without it, everyone.")
+    def people(self, first: int | None = None) -> list[PersonPresent]:
+        if first is not None and first < 1:
+            raise ValidationFailed("first must be at least 1")
+        return self.present if first is None else self.present[:first]
 
 
 @strawberry.type

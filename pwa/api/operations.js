@@ -52,15 +52,16 @@ export const RollCall = `query RollCall($associationId: ID!, $incidentId: ID!) {
 const SHELTER_STATUS_FIELDS = `shelterId incidentId isOpen occupancy capacity crowding
     counts { condition count }
     needs { need count }
-    people { personId displayName condition needs reportedAt disputed hasAccount }`;
+    peopleVisible
+    people(first: $people) { personId displayName condition needs reportedAt disputed hasAccount }`;
 
-export const ShelterStatus = `query ShelterStatus($shelterId: ID!, $incidentId: ID!) {
+export const ShelterStatus = `query ShelterStatus($shelterId: ID!, $incidentId: ID!, $people: Int = 100) {
   shelterStatus(shelterId: $shelterId, incidentId: $incidentId) {
     ${SHELTER_STATUS_FIELDS}
   }
 }`;
 
-export const ShelterStatusChanged = `subscription ShelterStatusChanged($shelterId: ID!, $incidentId: ID!) {
+export const ShelterStatusChanged = `subscription ShelterStatusChanged($shelterId: ID!, $incidentId: ID!, $people: Int = 100) {
   shelterStatusChanged(shelterId: $shelterId, incidentId: $incidentId) {
     ${SHELTER_STATUS_FIELDS}
   }

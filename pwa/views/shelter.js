@@ -53,7 +53,8 @@ function Summary({ t, status }) {
     </section>`;
 }
 
-function People({ t, status, arrivals }) {
+function People({ t, status, arrivals, act }) {
+  const visible = status?.peopleVisible ?? status?.people.length ?? 0; // an answer kept from before peopleVisible
   return html`
     <section class="card" aria-labelledby="shelter-people">
       <h2 id="shelter-people">${t('reception.peopleTitle')}</h2>
@@ -70,8 +71,12 @@ function People({ t, status, arrivals }) {
           ${p.hasAccount ? null : html` <span class="badge">${t('household.noAccount')}</span>`}
           ${p.needs.length ? html`<span class="hint"> ${p.needs.map((n) => t(`need.${n}`)).join('、')}</span>` : null}
         </li>`)}</ul>` : arrivals.length ? null : html`<p class="hint">${t('reception.nobodyYet')}</p>`}
-      ${status && status.people.length < status.occupancy
-        ? html`<p class="hint">${t('reception.hiddenPeople', { n: status.occupancy - status.people.length })}</p>` : null}
+      ${status && status.people.length < visible ? html`
+        <p class="hint">${t('reception.firstPeople', { n: status.people.length, total: visible })}</p>
+        <button type="button" class="secondary" onClick=${() => act.showAllPeople()}>
+          ${t('reception.showAllPeople', { n: visible })}</button>` : null}
+      ${status && visible < status.occupancy
+        ? html`<p class="hint">${t('reception.hiddenPeople', { n: status.occupancy - visible })}</p>` : null}
     </section>`;
 }
 
@@ -142,5 +147,5 @@ export function ShelterStaff({ t, vm, online, act }) {
     ${status ? html`<${Summary} t=${t} status=${status} />`
       : html`<p class="note">${online ? t('rollcall.loading') : t('reception.notFetched')}</p>`}
     <${Reception} t=${t} vm=${vm} act=${act} />
-    <${People} t=${t} status=${status} arrivals=${vm.arrivals} />`;
+    <${People} t=${t} status=${status} arrivals=${vm.arrivals} act=${act} />`;
 }

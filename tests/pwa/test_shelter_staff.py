@@ -44,6 +44,27 @@ def test_shelter_staff_see_counts_update_live_when_a_resident_checks_in_there(ph
     assert "水" in page.locator(".tally").nth(1).inner_text()
     assert "住民 花子" in page.locator(".people").inner_text()
 
+    # A full hall: 100 more checked in at reception. The list shows the first 100, the most
+    # urgent first, and everyone when staff ask.
+    staff, _ = site.login("staff@example.jp")
+    for start in (0, 50):
+        actions: list[tuple[str, dict[str, object]]] = []
+        for i in range(start, start + 50):
+            person = str(uuid.uuid4())
+            actions += [("registerPerson", {"id": person, "displayName": f"受付 {i:03d}"}),
+                        ("checkIn", {"id": str(uuid.uuid4()), "incidentId": incident, "subjectId": person,
+                                     "condition": "NEED_HELP" if i == 99 else "SAFE", "place": "SHELTER",
+                                     "shelterId": shelter})]
+        site.push(staff, *actions)
+    everyone = page.get_by_role("button", name="全員を表示（101 人）")
+    everyone.wait_for(timeout=15000)
+    names = page.locator(".people li .name")
+    assert names.count() == 100 and names.first.inner_text() == "受付 099"  # needs help: first
+    assert "受付 098" not in names.all_inner_texts()  # the last by name waits for "everyone"
+    everyone.click()
+    page.get_by_text("受付 098", exact=True).wait_for(timeout=15000)
+    assert names.count() == 101 and everyone.count() == 0
+
 
 def test_staff_check_in_a_person_without_a_phone_at_reception(phone: Phone, site: Site) -> None:
     incident = site.open_drill()

@@ -133,7 +133,35 @@ async def test_someone_who_hid_their_status_from_shelter_staff_is_counted_but_no
     assert {c["condition"]: c["count"] for c in seen["counts"]} == {"SAFE": 1, "NEED_HELP": 1}
     assert {n["need"]: n["count"] for n in seen["needs"]} == {"MOBILITY": 1}
     assert [p["displayName"] for p in seen["people"]] == ["山田 開示"]
+    assert seen["peopleVisible"] == 1
     assert shy.user_id not in {p["personId"] for p in seen["people"]}
+
+
+async def test_a_long_list_is_paged_most_urgent_first_and_everyone_is_there_on_request(api: Api) -> None:
+    shelter = await staffed_shelter(api)
+    names = ["青木 一", "石井 二", "上田 三", "江藤 四", "大野 五"]
+    devices = [await api.device(f"p{i}@example.jp", name) for i, name in enumerate(names)]
+    conditions = ["SAFE", "SAFE", "INJURED", "SAFE", "NEED_HELP"]
+    for device, condition in zip(devices, conditions, strict=True):
+        applied(await check_in(device, shelter.incident_id, condition, place="SHELTER", shelterId=shelter.id))
+    variables = {"shelterId": shelter.id, "incidentId": shelter.incident_id}
+
+    def listed(seen: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(p["displayName"], p["condition"]) for p in seen["people"]]
+
+    everyone = (await api.gql.data("ShelterStatus", {**variables, "people": None}, shelter.staff_token))["shelterStatus"]
+    page = (await api.gql.data("ShelterStatus", {**variables, "people": 2}, shelter.staff_token))["shelterStatus"]
+    assert (everyone["occupancy"], everyone["peopleVisible"], page["peopleVisible"]) == (5, 5, 5)
+    assert listed(everyone)[2:] == sorted([("青木 一", "SAFE"), ("石井 二", "SAFE"), ("江藤 四", "SAFE")])
+    assert sorted(listed(everyone)[:2]) == [("上田 三", "INJURED"), ("大野 五", "NEED_HELP")]
+    assert listed(page) == listed(everyone)[:2]  # the page is the top of the same order
+    assert page["counts"] == everyone["counts"]  # counts are of everyone, whatever the page
+
+    # The operation's default is the staff screen's page of 100: all five here.
+    assert listed(await status(api, shelter, shelter.staff_token)) == listed(everyone)
+
+    refused = await api.gql.execute("ShelterStatus", {**variables, "people": 0}, shelter.staff_token)
+    assert [e["extensions"]["code"] for e in refused.body["errors"]] == ["VALIDATION"]
 
 
 async def test_only_the_shelters_staff_and_ward_admins_may_read_its_status(api: Api) -> None:

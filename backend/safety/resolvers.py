@@ -28,7 +28,6 @@ from backend.safety.types import (
     Need,
     NeedCount,
     PageInfo,
-    PersonPresent,
     Place,
     RollCall,
     RollCallHousehold,
@@ -54,12 +53,7 @@ def _status(view: views.ShelterView) -> ShelterStatus:
         counts=[ConditionCount(condition=Condition(c), count=n) for c, n in sorted(view.counts.items())],
         needs=[NeedCount(need=Need(k), count=n) for k, n in sorted(view.needs.items())],
         people_visible=len(view.people),
-        present=[
-            PersonPresent(person_id=strawberry.ID(p.person_id), display_name=p.display_name,
-                          condition=Condition(p.condition), needs=[Need(n) for n in p.needs],
-                          reported_at=p.reported_at, disputed=p.disputed, has_account=p.has_account)
-            for p in view.people
-        ],
+        present=view.people,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -185,7 +185,9 @@ class ShelterStatus:
     people_visible: int = strawberry.field(
         description="How many of the people present this reader may see by name (occupancy less "
                     "those who keep their status from shelter staff).")
-    present: strawberry.Private[list[PersonPresent]]
+    # The view's people (backend.safety.views.Present); made into PersonPresent only for the
+    # page asked for: a shelter can hold hundreds and the staff screen asks for 100.
+    present: strawberry.Private[list[Any]]
 
     @strawberry.field(description="The people present this reader may see: those who need attention "
                                   "first (disputed, then not safe), then by name. `first` takes a page of "
@@ -193,7 +195,13 @@ class ShelterStatus:
     def people(self, first: int | None = None) -> list[PersonPresent]:
         if first is not None and first < 1:
             raise ValidationFailed("first must be at least 1")
-        return self.present if first is None else self.present[:first]
+        chosen = self.present if first is None else self.present[:first]
+        return [
+            PersonPresent(person_id=strawberry.ID(p.person_id), display_name=p.display_name,
+                          condition=Condition(p.condition), needs=[Need(n) for n in p.needs],
+                          reported_at=p.reported_at, disputed=p.disputed, has_account=p.has_account)
+            for p in chosen
+        ]
 
 
 @strawberry.type

@@ -104,6 +104,7 @@ export function createSafety({ state, setState, refresh, announce, sync, t }) {
     stopWatching?.();
     stopWatching = null;
     watching = null;
+    if (state.shelterPeopleAll) setState({ shelterPeopleAll: false }); // back to the first page next time
   }
 
   /** What a screen needs when it is shown, and again after each sync. */
@@ -145,6 +146,7 @@ export function createSafety({ state, setState, refresh, announce, sync, t }) {
       shelters, shelterId, incidents: model.openIncidents(state.types), incidentId: incident,
       record: current?.record ?? null, forbidden: current?.forbidden ?? false, liveMode: state.liveMode,
       arrivals: shelterId ? model.queuedArrivals(state.queue, shelterId, incident) : [],
+      peopleAll: state.shelterPeopleAll,
       receptionError: state.receptionError,
     };
   }
@@ -196,6 +198,8 @@ export function createSafety({ state, setState, refresh, announce, sync, t }) {
     showAllPeople: () => {
       setState({ shelterPeopleAll: true });
       watchShelter();
+      // The button gives way to the longer list: keep the keyboard and screen reader there.
+      requestAnimationFrame(() => document.getElementById('shelter-people')?.focus());
     },
     reloadRollCall: () => loadRollCall(),
     /** A door knock: one proxy check-in for each member of the household, as found. */

@@ -53,11 +53,11 @@ function Summary({ t, status }) {
     </section>`;
 }
 
-function People({ t, status, arrivals, act }) {
+function People({ t, status, arrivals, peopleAll, online, act }) {
   const visible = status?.peopleVisible ?? status?.people.length ?? 0; // an answer kept from before peopleVisible
   return html`
     <section class="card" aria-labelledby="shelter-people">
-      <h2 id="shelter-people">${t('reception.peopleTitle')}</h2>
+      <h2 id="shelter-people" tabindex="-1">${t('reception.peopleTitle')}</h2>
       ${arrivals.length ? html`
         <h3>${t('reception.arrivalsPending', { n: arrivals.length })}</h3>
         <ul class="people">${arrivals.map((p) => html`<li key=${p.id}>
@@ -73,8 +73,9 @@ function People({ t, status, arrivals, act }) {
         </li>`)}</ul>` : arrivals.length ? null : html`<p class="hint">${t('reception.nobodyYet')}</p>`}
       ${status && status.people.length < visible ? html`
         <p class="hint">${t('reception.firstPeople', { n: status.people.length, total: visible })}</p>
-        <button type="button" class="secondary" onClick=${() => act.showAllPeople()}>
-          ${t('reception.showAllPeople', { n: visible })}</button>` : null}
+        ${!peopleAll ? html`<button type="button" class="secondary" onClick=${() => act.showAllPeople()}>
+          ${t('reception.showAllPeople', { n: visible })}</button>`
+          : html`<p class="note" role="status">${online ? t('reception.loadingAll') : t('reception.allWhenOnline')}</p>`}` : null}
       ${status && visible < status.occupancy
         ? html`<p class="hint">${t('reception.hiddenPeople', { n: status.occupancy - visible })}</p>` : null}
     </section>`;
@@ -147,5 +148,5 @@ export function ShelterStaff({ t, vm, online, act }) {
     ${status ? html`<${Summary} t=${t} status=${status} />`
       : html`<p class="note">${online ? t('rollcall.loading') : t('reception.notFetched')}</p>`}
     <${Reception} t=${t} vm=${vm} act=${act} />
-    <${People} t=${t} status=${status} arrivals=${vm.arrivals} act=${act} />`;
+    <${People} t=${t} status=${status} arrivals=${vm.arrivals} peopleAll=${vm.peopleAll} online=${online} act=${act} />`;
 }

@@ -64,6 +64,7 @@ def test_shelter_staff_see_counts_update_live_when_a_resident_checks_in_there(ph
     everyone.click()
     page.get_by_text("受付 098", exact=True).wait_for(timeout=15000)
     assert names.count() == 101 and everyone.count() == 0
+    assert page.evaluate("() => document.activeElement.id") == "shelter-people"  # focus stays with the list
 
 
 def test_staff_check_in_a_person_without_a_phone_at_reception(phone: Phone, site: Site) -> None:

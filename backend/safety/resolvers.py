@@ -52,7 +52,6 @@ def _status(view: views.ShelterView) -> ShelterStatus:
         crowding=Crowding(view.crowding),
         counts=[ConditionCount(condition=Condition(c), count=n) for c, n in sorted(view.counts.items())],
         needs=[NeedCount(need=Need(k), count=n) for k, n in sorted(view.needs.items())],
-        people_visible=len(view.people),
         present=view.people,
     )
 

@@ -182,12 +182,14 @@ class ShelterStatus:
     crowding: Crowding
     counts: list[ConditionCount]
     needs: list[NeedCount]
-    people_visible: int = strawberry.field(
-        description="How many of the people present this reader may see by name (occupancy less "
-                    "those who keep their status from shelter staff).")
     # The view's people (backend.safety.views.Present); made into PersonPresent only for the
     # page asked for: a shelter can hold hundreds and the staff screen asks for 100.
     present: strawberry.Private[list[Any]]
+
+    @strawberry.field(description="How many of the people present this reader may see by name (occupancy less "
+                                  "those who keep their status from shelter staff).")
+    def people_visible(self) -> int:
+        return len(self.present)
 
     @strawberry.field(description="The people present this reader may see: those who need attention "
                                   "first (disputed, then not safe), then by name. `first` takes a page of "

@@ -21,7 +21,6 @@ from tests.support.server import ROOT
 PASSWORD = "correct horse 1"
 
 
-
 @dataclass
 class Site:
     url: str

@@ -17,6 +17,7 @@ not focus a window nor open one, so the "no window open: open one" branch is not
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -111,14 +112,12 @@ def _deliver(phone: Phone, payload: dict[str, Any], shown: Callable[[], Any], at
     did not take. DevTools reports nothing back when the browser drops a push event it could
     not dispatch (seen once in CI on a loaded machine: no notification in 20 s), and the tag
     makes a repeated delivery harmless."""
-    for attempt in range(1, attempts + 1):
+    for _ in range(attempts - 1):
         _push_event(phone, payload)
-        try:
+        with contextlib.suppress(AssertionError):
             return _wait(shown, "the notification", phone.page, timeout=10)
-        except AssertionError:
-            if attempt == attempts:
-                raise
-    return None
+    _push_event(phone, payload)
+    return _wait(shown, "the notification", phone.page, timeout=10)
 
 
 def _tap(phone: Phone, tag: str) -> None:

@@ -13,24 +13,11 @@ import io
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
+from unittest import mock
 
 import backend.api.app  # noqa: F401  (registers the change feed's pre-commit hook, as the server does)
 from backend.api.cli import main
-
-
-@contextmanager
-def _database(url: str) -> Iterator[None]:
-    before = os.environ.get("OTAGAI_DATABASE_URL")
-    os.environ["OTAGAI_DATABASE_URL"] = url
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["OTAGAI_DATABASE_URL"]
-        else:
-            os.environ["OTAGAI_DATABASE_URL"] = before
 
 
 def run_command(database_url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -49,7 +36,7 @@ def run_command(database_url: str, *args: str, timeout: float = 120) -> subproce
         except BaseException as exc:  # noqa: BLE001  (raised again on the test's thread)
             outcome["error"] = exc
 
-    with _database(database_url):
+    with mock.patch.dict(os.environ, {"OTAGAI_DATABASE_URL": database_url}):
         thread = threading.Thread(target=command, name="otagai-command", daemon=True)
         thread.start()
         thread.join(timeout)

@@ -1,15 +1,19 @@
-"""Many rows in one statement on PostgreSQL: INSERT … SELECT FROM unnest(one array per column).
+"""Many rows in one statement on PostgreSQL: INSERT … SELECT FROM json_to_recordset(one JSON text).
 
 An executemany of a push's rows (its change-feed rows, its mutation log, a door-knock's
 check-ins) costs per row twice: SQLAlchemy builds and processes each row's parameters, and
-PostgreSQL plans and runs one INSERT per row. Sent as one array per column instead, the
-rows cost one parameter set and one statement; JSON is serialised once per value here and
-cast to jsonb by the database (measured in bench/checkin_surge.py). SQLite keeps the plain
-executemany, which is cheap in process.
+PostgreSQL plans and runs one INSERT per row. Sent as one parameter instead, the rows cost
+one parameter set and one statement. That parameter is the rows as one JSON document
+(serialised by orjson, datetimes as ISO 8601), which PostgreSQL reads with
+json_to_recordset: an earlier version sent one array per column, and asyncpg's encoding of
+those arrays, element by element, cost about 1 µs of the server's CPU per value — about a
+tenth of a batched check-in's (bench/checkin_surge.py). SQLite keeps the plain executemany,
+which is cheap in process.
 
 `insert_statement(table, columns)` is the INSERT to build on (add ON CONFLICT / RETURNING as
-for any pg_insert); `parameters(table, columns, rows)` turns row dicts into its parameters.
-`unnest_rows` and `selected` are the parts, for an INSERT that computes some values in SQL.
+for any pg_insert); `parameters(table, columns, rows)` turns row dicts into its parameter.
+`recordset`, `unnest_rows` and `selected` are the parts, for an INSERT that computes some
+values in SQL; `rows_text` serialises rows for a `recordset` of one's own.
 
 `list_param` and `in_list` are the read side: `column IN (a list)` that PostgreSQL gets as
 one array, so a statement has one text, one prepared statement and one cached plan however
@@ -18,10 +22,10 @@ long the list (an expanding IN is a new statement, planned again, for every leng
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,33 +35,37 @@ def _is_json(type_: sa.types.TypeEngine[Any]) -> bool:
     return isinstance(type_, sa.JSON)
 
 
-def _param(name: str, prefix: str) -> str:
-    return f"{prefix}{name}__rows"
+def _param(prefix: str) -> str:
+    return f"{prefix}rows"
 
 
-def _types(table: sa.Table, columns: Sequence[str], extra: Mapping[str, sa.types.TypeEngine[Any]]) -> dict[str, Any]:
-    return {**{name: table.c[name].type for name in columns}, **extra}
+def recordset(param: str, columns: Mapping[str, sa.types.TypeEngine[Any]], *, name: str) -> Any:
+    """FROM json_to_recordset(:param) AS name(column type, …): the rows of a `rows_text`
+    parameter (JSON columns as jsonb; keys a row lacks, and keys not listed, are NULL and
+    ignored). Row order is the array's; put an ordinal in the rows where it matters."""
+    types = [sa.column(column, JSONB() if _is_json(type_) else type_) for column, type_ in columns.items()]
+    document = sa.cast(sa.bindparam(param, type_=sa.Text()), sa.JSON)
+    return sa.func.json_to_recordset(document).table_valued(*types).render_derived(name=name, with_types=True)
 
 
 def unnest_rows(table: sa.Table, columns: Sequence[str],
                 extra: Mapping[str, sa.types.TypeEngine[Any]] | None = None, *, prefix: str = "") -> Any:
-    """FROM unnest(:<prefix>column__rows, …) AS <prefix>u(columns…, extra…): the rows, one
-    array per column (JSON columns as text; `selected` casts them back)."""
-    types = _types(table, columns, extra or {})
-    arrays = [
-        sa.bindparam(_param(name, prefix), type_=ARRAY(sa.Text() if _is_json(t) else t))
-        for name, t in types.items()
-    ]
-    return sa.func.unnest(*arrays).table_valued(*types).render_derived(name=f"{prefix}u")
+    """The rows of `parameters(…, prefix=prefix)` as <prefix>u(columns…, extra…), each
+    column of the table's type (`selected` keeps a JSON null a JSON null)."""
+    types = {**{column: table.c[column].type for column in columns}, **(extra or {})}
+    return recordset(_param(prefix), types, name=f"{prefix}u")
 
 
 def selected(rows: Any, table: sa.Table, name: str) -> Any:
-    """Column `name` of `unnest_rows`, as the table's column type."""
-    return sa.cast(rows.c[name], JSONB) if _is_json(table.c[name].type) else rows.c[name]
+    """Column `name` of `unnest_rows`. A JSON null arrives as SQL NULL from the recordset,
+    and is stored as a JSON null again, as SQLAlchemy's JSON type and the executemany do."""
+    if _is_json(table.c[name].type):
+        return sa.func.coalesce(rows.c[name], sa.cast(sa.literal("null"), JSONB))
+    return rows.c[name]
 
 
 def insert_statement(table: sa.Table, columns: Sequence[str]) -> Any:
-    """INSERT INTO table (columns) SELECT … FROM unnest(:column__rows, …) — build it once."""
+    """INSERT INTO table (columns) SELECT … FROM json_to_recordset(:rows) — build it once."""
     rows = unnest_rows(table, columns)
     return pg_insert(table).from_select(list(columns), sa.select(*(selected(rows, table, c) for c in columns)))
 
@@ -76,24 +84,16 @@ def in_list(column: Any, values: Any) -> Any:
     return column.in_(values)
 
 
-def json_text(value: Any) -> str:
-    """A JSON value as the text PostgreSQL casts to jsonb (None: a JSON null, as SQLAlchemy's
-    JSON type stores it)."""
-    return json.dumps(value, ensure_ascii=False)
+def rows_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows (dicts of column values) as the JSON text a `recordset` reads. Datetimes are
+    written with their UTC offset; a naive one is taken as UTC (orjson's own encoding: a
+    Python check of each value cost as much as the rest of the encoding)."""
+    return orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC).decode()
 
 
-def parameters(table: sa.Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]],
-               extra: Sequence[str] = (), *, prefix: str = "") -> dict[str, list[Any]]:
-    """One list per column (and per `extra` key of the rows), in row order; JSON values
-    serialised as SQLAlchemy's JSON type does (None too: a JSON null, as an executemany
-    stores it), each object once however many rows share it (a change-feed record's data
-    goes to each of its audiences)."""
-    out: dict[str, list[Any]] = {}
-    for name in (*columns, *extra):
-        values = [row[name] for row in rows]
-        if name in table.c and _is_json(table.c[name].type):
-            text: dict[int, str] = {}  # by id(): the rows keep every object alive meanwhile
-            values = [text[id(v)] if id(v) in text else text.setdefault(id(v), json_text(v))
-                      for v in values]
-        out[_param(name, prefix)] = values
-    return out
+def parameters(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], extra: Sequence[str] = (),
+               *, prefix: str = "") -> dict[str, str]:
+    """The parameter of `insert_statement` / `unnest_rows`: the rows' `columns` (and `extra`
+    keys), in row order."""
+    names = (*columns, *extra)
+    return {_param(prefix): rows_text([{name: row[name] for name in names} for row in rows])}

@@ -176,7 +176,7 @@ def batch_lookup_statement(dialect: str) -> sa.CompoundSelect:
 
 
 def _insert_many(table: sa.Table, dialect: str, columns: tuple[str, ...]) -> Any:
-    """PostgreSQL: the rows as one array per column (core/bulk.py); SQLite: an executemany."""
+    """PostgreSQL: the rows as one JSON parameter (core/bulk.py); SQLite: an executemany."""
     return bulk.insert_statement(table, columns) if dialect == "postgresql" else sqlite_insert(table)
 
 
@@ -202,4 +202,4 @@ def status_write_many(dialect: str, columns: tuple[str, ...]) -> Any:
 
 def many_parameters(table: sa.Table, dialect: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Any:
     """The parameters of `checkin_insert_many` / `status_write_many` for these rows."""
-    return bulk.parameters(table, columns, rows) if dialect == "postgresql" else rows
+    return bulk.parameters(columns, rows) if dialect == "postgresql" else rows

@@ -181,64 +181,48 @@ async def _write_postgresql(session: AsyncSession, rows: list[FeedRow], log_rows
                             count: int) -> int:
     """Each record's entity, version and data are sent once, however many audiences' rows
     it has (its data is most of the bytes; PostgreSQL parses it to jsonb once)."""
-    index: dict[int, int] = {}  # id(record) → its ordinal in the record arrays, from 1
-    records: list[feed.ChangeRecord] = []
-    by_row: tuple[list[int], list[str], list[str], list[int]] = ([], [], [], [])
+    index: dict[int, int] = {}  # id(record) → its ordinal among the records, from 1
+    records: list[dict[str, Any]] = []
+    feed_rows: list[dict[str, Any]] = []
     for record, aud, op, offset in rows:
         ordinal = index.get(id(record))
         if ordinal is None:
-            records.append(record)
-            ordinal = index[id(record)] = len(records)
-        for values, value in zip(by_row, (ordinal, aud, op, offset), strict=True):
-            values.append(value)  # type: ignore[attr-defined]
+            ordinal = index[id(record)] = len(records) + 1
+            records.append({"ordinal": ordinal, "entity_type": record.entity_type, "entity_id": record.entity_id,
+                            "version": record.version, "data": record.data})
+        feed_rows.append({"record": ordinal, "audience": aud, "op": op, "off": offset})
     params: dict[str, Any] = {
-        "n": count, "changed_at": utcnow(),
-        "r_entity_type": [r.entity_type for r in records], "r_entity_id": [r.entity_id for r in records],
-        "r_version": [r.version for r in records], "r_data": [bulk.json_text(r.data) for r in records],
-        "f_record": by_row[0], "f_audience": by_row[1], "f_op": by_row[2], "f_off": by_row[3],
+        "n": count, "changed_at": utcnow(), "r_rows": bulk.rows_text(records), "f_rows": bulk.rows_text(feed_rows),
     }
     if log_rows:
-        params |= bulk.parameters(_MUTATION, _LOG_VALUES, log_rows, extra=("off",), prefix="m_")
+        params |= bulk.parameters(_LOG_VALUES, log_rows, extra=("off",), prefix="m_")
     first = await session.scalar(_postgresql_statement(bool(log_rows)), params)
     assert first is not None, "sync_counter row missing"
     return int(first)
 
 
-def _array(name: str, item: sa.types.TypeEngine[Any]) -> Any:
-    return sa.bindparam(name, type_=ARRAY(item))
-
-
 @functools.cache
 def _postgresql_statement(with_log: bool) -> Any:
-    """WITH counter AS (UPDATE sync_counter … RETURNING the first seq), the records (as
-    arrays, their data cast to jsonb once), INSERT the feed rows (each: a record, an
-    audience, an op and its offset from `first`; ON CONFLICT the newer state of that entity
-    for that audience), INSERT the mutation log (core/bulk.py) — SELECT first."""
+    """WITH counter AS (UPDATE sync_counter … RETURNING the first seq), the records (their
+    data parsed to jsonb once), INSERT the feed rows (each: a record, an audience, an op and
+    its offset from `first`; ON CONFLICT the newer state of that entity for that audience),
+    INSERT the mutation log (core/bulk.py) — SELECT first."""
     n = sa.bindparam("n", type_=sa.BigInteger)
     counter = (
         sa.update(_COUNTER).where(_COUNTER.c.id == 1).values(value=_COUNTER.c.value + n)
         .returning((_COUNTER.c.value - n + 1).label("first")).cte("counter")
     )
-    given = (
-        sa.func.unnest(_array("r_entity_type", sa.String()), _array("r_entity_id", sa.String()),
-                       _array("r_version", sa.Integer()), _array("r_data", sa.Text()))
-        .table_valued("entity_type", "entity_id", "version", "data", with_ordinality="ordinal")
-        .render_derived(name="r")
-    )
-    record = (
-        sa.select(given.c.ordinal, given.c.entity_type, given.c.entity_id, given.c.version,
-                  sa.cast(given.c.data, JSONB).label("data"))
-        .cte("record").prefix_with("MATERIALIZED")
-    )
-    row = (
-        sa.func.unnest(_array("f_record", sa.BigInteger()), _array("f_audience", sa.String()),
-                       _array("f_op", sa.String()), _array("f_off", sa.Integer()))
-        .table_valued("record", "audience", "op", "off")
-        .render_derived(name="f")
-    )
+    given = bulk.recordset("r_rows", {
+        "ordinal": sa.Integer(), "entity_type": sa.String(), "entity_id": sa.String(), "version": sa.Integer(),
+        "data": JSONB(),
+    }, name="r")
+    record = sa.select(given).cte("record").prefix_with("MATERIALIZED")
+    row = bulk.recordset("f_rows", {"record": sa.Integer(), "audience": sa.String(), "op": sa.String(),
+                                    "off": sa.Integer()}, name="f")
     source = sa.select(
         record.c.entity_type, record.c.entity_id, row.c.audience, row.c.op, record.c.version,
-        sa.case((row.c.op == "UPSERT", record.c.data), else_=sa.cast(sa.literal("null"), JSONB)),
+        sa.case((row.c.op == "UPSERT", sa.func.coalesce(record.c.data, sa.cast(sa.literal("null"), JSONB))),
+                else_=sa.cast(sa.literal("null"), JSONB)),
         sa.bindparam("changed_at", type_=_CHANGE.c.changed_at.type), counter.c.first + row.c.off,
     ).select_from(row.join(record, record.c.ordinal == row.c.record).join(counter, sa.true()))
     feed_rows = pg_insert(_CHANGE).from_select(

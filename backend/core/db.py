@@ -76,10 +76,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+POOL_SIZE = 16  # PostgreSQL connections each process keeps
+POOL_OVERFLOW = 4  # opened beyond those at busy moments, and closed again
+
+
 def _make_engine(url: str, *, begin: str | None, pool_size: int) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
     if url.startswith("postgresql"):
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=10)
+        # Overflow connections are closed when given back: under a surge each one was a new
+        # PostgreSQL backend that prepared every statement again (bench/checkin_surge.py: 16
+        # devices pushing at once). So the pool keeps most of them; 20 at most, as before.
+        kwargs.update(pool_size=pool_size, max_overflow=POOL_OVERFLOW, pool_timeout=10)
     engine = create_async_engine(driver_url(url), **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -152,7 +159,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
         self.url = url
         path = sqlite_path(url)
         if path is not None:

@@ -12,6 +12,7 @@ writer for seconds in the middle of a check-in surge.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.board import households
-from backend.core import batching, events
+from backend.core import batching, bulk, events
 from backend.core.clock import utcnow
 from backend.core.ids import uuid7
 from backend.core.sqltypes import UtcDateTime
@@ -147,11 +148,19 @@ async def queue_message(
 
 
 async def _queue_personal(session: AsyncSession, items: list[dict[str, Any]]) -> None:
-    users = {item["audience_id"] for item in items}
-    subscribed = set(await session.scalars(sa.select(SUBS.c.user_id).where(SUBS.c.user_id.in_(users)).distinct()))
+    users = sorted({item["audience_id"] for item in items})
+    subscribed = set(await session.scalars(_subscribed_statement(session.get_bind().dialect.name), {"users": users}))
     for item in items:
         if item["audience_id"] in subscribed:
             await _store(session, **item)
+
+
+@functools.cache
+def _subscribed_statement(dialect: str) -> Any:
+    """Which of these users have a push subscription. The users are one list parameter
+    (core/bulk.py): an IN list of each length was a statement of its own, prepared again on
+    every connection and crowding the others out of its prepared-statement cache."""
+    return sa.select(SUBS.c.user_id).where(bulk.in_list(SUBS.c.user_id, bulk.list_param("users", dialect))).distinct()
 
 
 async def _store(

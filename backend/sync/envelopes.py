@@ -72,8 +72,13 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # exact types: an enum member is not one
+
+
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if type(value) in _SCALARS:  # most values: checked first, a push converts thousands
+        return value
+    if hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type):
         out = {}
         for name in _field_names(type(value)):
             item = getattr(value, name)

@@ -1,0 +1,168 @@
+"""The change feed written on PostgreSQL: each record fanned out to its audiences, and the
+tombstones for the audiences that lost sight of it, in the statement that allocates the
+sequence numbers (see changefeed.py for why that is one statement).
+
+The server sends each record once — its entity, version, data and the audiences that see it
+now — and the database makes the rows: a DELETE for every audience that saw the entity (an
+UPSERT row of the feed) and no longer does, then an UPSERT for every audience that does, in
+record order, tombstones first, each part in audience order; the same rows, in the same
+order, as changefeed.py plans in Python for SQLite. Planned here, row by row, they were the
+largest part of the server's CPU for a batched push after the check-ins themselves: a
+check-in makes two records of about five audiences each (bench/checkin_surge.py).
+
+Several records of one entity in one flush are merged into its last one, which also
+tombstones the audiences only the earlier ones gave: the rows end as the SQLite path's.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core import bulk, feed
+from backend.core.clock import utcnow
+from backend.sync.models import SyncChange, SyncCounter, SyncMutation
+
+_CHANGE: sa.Table = SyncChange.__table__  # type: ignore[attr-defined]
+_MUTATION: sa.Table = SyncMutation.__table__  # type: ignore[attr-defined]
+_COUNTER: sa.Table = SyncCounter.__table__  # type: ignore[attr-defined]
+LOG_VALUES = tuple(c.name for c in _MUTATION.c if c.name != "change_seq")
+REPLACED = ("change_seq", "op", "version", "data", "changed_at")  # on a row of the same key
+
+LogRow = dict[str, Any]  # a sync_mutation row, without its change_seq
+
+
+def _merged(records: Sequence[feed.ChangeRecord]) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """The records to send (the last of each entity, with `gone`: the audiences its earlier
+    records gave, to tombstone unless it keeps them), and each record's ordinal among them."""
+    last: dict[tuple[str, str], int] = {}
+    for index, record in enumerate(records):
+        last[(record.entity_type, record.entity_id)] = index
+    sent: list[dict[str, Any]] = []
+    ordinal_of: dict[int, int] = {}  # index of each record sent → its ordinal, from 1
+    gone: dict[tuple[str, str], set[str]] = {}
+    for index, record in enumerate(records):
+        key = (record.entity_type, record.entity_id)
+        if last[key] != index:  # superseded later in this flush
+            gone.setdefault(key, set()).update(record.audiences)
+            continue
+        ordinal_of[index] = len(sent) + 1
+        sent.append({
+            "ordinal": len(sent) + 1, "entity_type": record.entity_type, "entity_id": record.entity_id,
+            "op": record.op, "version": record.version, "data": record.data,
+            "audiences": sorted(record.audiences), "gone": sorted(gone.pop(key, ())),
+        })
+    by_record = {index: ordinal_of[last[(r.entity_type, r.entity_id)]] for index, r in enumerate(records)}
+    return sent, by_record
+
+
+async def flush(session: AsyncSession, records: Sequence[feed.ChangeRecord],
+                log: Sequence[tuple[LogRow, Sequence[feed.ChangeRecord]]]) -> set[str]:
+    """Write the feed rows of `records` and the mutation log rows (each with the change seq of
+    its action's last row); set each record's and each log row's change_seq. Returns the
+    audiences that got a row."""
+    sent, by_record = _merged(records)
+    ordinal = {id(record): by_record[index] for index, record in enumerate(records)}
+    log_rows = []
+    for row, made in log:
+        row["ordinals"] = sorted({ordinal[id(r)] for r in made if id(r) in ordinal})
+        log_rows.append(row)
+    params: dict[str, Any] = {"records": bulk.rows_text(sent), "changed_at": utcnow()}
+    if log_rows:
+        params |= bulk.parameters(LOG_VALUES, log_rows, extra=("ordinals",), prefix="m_")
+    result = (await session.execute(_statement(bool(log_rows)), params)).all()
+    first = int(result[0].first)
+    last_offset = {row.ordinal: int(row.off) for row in result if row.ordinal is not None}
+    for record in records:
+        offset = last_offset.get(ordinal[id(record)])
+        record.change_seq = None if offset is None else first + offset
+    for row in log_rows:
+        offsets = [last_offset[o] for o in row.pop("ordinals") if o in last_offset]
+        row["change_seq"] = first + max(offsets) if offsets else None
+    touched = {aud for item in sent for aud in item["audiences"]}
+    touched.update(result[0].tombstoned or ())
+    return touched
+
+
+@functools.cache
+def _statement(with_log: bool) -> Any:
+    """WITH record (the records sent), planned (their rows: audience, op and offset from the
+    first seq — tombstones from the stored UPSERT rows the record no longer has, and from its
+    `gone`), counter (UPDATE sync_counter by the number of rows, RETURNING the first seq),
+    INSERT the rows (ON CONFLICT the newer state of that entity for that audience), INSERT
+    the mutation log (its change_seq: the last offset of its records) — SELECT the first seq,
+    each record's last offset and the audiences tombstoned."""
+    record = bulk.recordset("records", {
+        "ordinal": sa.Integer(), "entity_type": sa.String(), "entity_id": sa.String(), "op": sa.String(),
+        "version": sa.Integer(), "data": JSONB(), "audiences": ARRAY(sa.String()), "gone": ARRAY(sa.String()),
+    }, name="r")
+    record_cte = sa.select(record).cte("record").prefix_with("MATERIALIZED")
+    r = record_cte
+    is_delete = r.c.op == "DELETE"
+    stored = (
+        sa.select(_CHANGE.c.audience.label("audience"), sa.literal("DELETE").label("op"), sa.literal(0).label("kind"))
+        .where(_CHANGE.c.entity_type == r.c.entity_type, _CHANGE.c.entity_id == r.c.entity_id,
+               _CHANGE.c.op == "UPSERT", sa.or_(is_delete, _CHANGE.c.audience != sa.all_(r.c.audiences)))
+    )
+    gone = sa.func.unnest(r.c.gone).table_valued("audience").render_derived(name="g")
+    earlier = (
+        sa.select(gone.c.audience, sa.literal("DELETE"), sa.literal(0))
+        .where(sa.or_(is_delete, gone.c.audience != sa.all_(r.c.audiences)))
+    )
+    given = sa.func.unnest(r.c.audiences).table_valued("audience").render_derived(name="a")
+    now = sa.select(given.c.audience, sa.case((is_delete, "DELETE"), else_="UPSERT"),
+                    sa.case((is_delete, 0), else_=1))
+    rows = sa.union(stored, earlier, now).lateral("x")  # UNION: a DELETE's audiences once
+    planned = (
+        sa.select(r.c.ordinal, rows.c.audience, rows.c.op,
+                  (sa.func.row_number().over(order_by=(r.c.ordinal, rows.c.kind, rows.c.audience)) - 1).label("off"))
+        .select_from(r.join(rows, sa.true()))
+        .cte("planned").prefix_with("MATERIALIZED")
+    )
+    n = sa.select(sa.func.count()).select_from(planned).scalar_subquery()
+    counter = (
+        sa.update(_COUNTER).where(_COUNTER.c.id == 1).values(value=_COUNTER.c.value + n)
+        .returning((_COUNTER.c.value - n + 1).label("first")).cte("counter")
+    )
+    null = sa.cast(sa.literal("null"), JSONB)
+    source = sa.select(
+        r.c.entity_type, r.c.entity_id, planned.c.audience, planned.c.op, r.c.version,
+        sa.case((planned.c.op == "UPSERT", sa.func.coalesce(r.c.data, null)), else_=null),
+        sa.bindparam("changed_at", type_=_CHANGE.c.changed_at.type), counter.c.first + planned.c.off,
+    ).select_from(planned.join(r, r.c.ordinal == planned.c.ordinal).join(counter, sa.true()))
+    insert = pg_insert(_CHANGE).from_select(
+        ["entity_type", "entity_id", "audience", "op", "version", "data", "changed_at", "change_seq"], source
+    )
+    insert = insert.on_conflict_do_update(
+        index_elements=["entity_type", "entity_id", "audience"],
+        set_={name: insert.excluded[name] for name in REPLACED},
+    )
+    last = (
+        sa.select(planned.c.ordinal, sa.func.max(planned.c.off).label("off"))
+        .group_by(planned.c.ordinal).cte("last")
+    )
+    ctes = [insert.cte("feed_rows")]
+    if with_log:
+        log = bulk.unnest_rows(_MUTATION, LOG_VALUES, {"ordinals": ARRAY(sa.Integer())}, prefix="m_")
+        its_last = (
+            sa.select(sa.func.max(last.c.off)).where(last.c.ordinal == sa.any_(log.c.ordinals)).scalar_subquery()
+        )
+        log_source = sa.select(
+            *(bulk.selected(log, _MUTATION, name) for name in LOG_VALUES), counter.c.first + its_last
+        ).select_from(log.join(counter, sa.true()))
+        ctes.append(pg_insert(_MUTATION).from_select([*LOG_VALUES, "change_seq"], log_source).cte("log_rows"))
+    tombstoned = (
+        sa.select(sa.func.array_agg(sa.distinct(planned.c.audience))).where(planned.c.op == "DELETE")
+        .scalar_subquery()
+    )
+    return (
+        sa.select(counter.c.first, last.c.ordinal, last.c.off, tombstoned.label("tombstoned"))
+        .select_from(counter.outerjoin(last, sa.true()))
+        .add_cte(*ctes)
+    )

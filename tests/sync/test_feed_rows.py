@@ -1,0 +1,98 @@
+"""The rows a flush leaves on the change feed: one per entity and audience that sees it, a
+tombstone for each audience that saw it and no longer does, tombstones before the rows that
+replace them. PostgreSQL makes them in the database (sync/changefeed_pg.py), SQLite in Python
+(sync/changefeed.py): the same rows either way, also when one flush changes an entity twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from backend.core import feed
+from backend.core.db import Database
+from backend.sync import changefeed
+from backend.sync.models import SyncChange
+
+
+async def _flush(db: Database, *changes: dict[str, Any]) -> list[feed.ChangeRecord]:
+    async with db.unit_of_work() as uow:
+        records = [feed.record_change(uow.session, **change) for change in changes]
+        await changefeed.flush_changes(uow.session)
+        await uow.commit()
+    return records
+
+
+def _change(entity_id: str, version: int, audiences: set[str], op: str = "UPSERT") -> dict[str, Any]:
+    return {"entity_type": "Note", "entity_id": entity_id, "version": version, "data": {"v": version},
+            "audiences": audiences, "op": op}
+
+
+async def _rows(db: Database) -> dict[tuple[str, str], Any]:
+    async with db.read_session() as session:
+        rows = (await session.execute(sa.select(SyncChange))).scalars().all()
+    return {(row.entity_id, row.audience): row for row in rows}
+
+
+async def test_audiences_that_lose_sight_get_tombstones_before_the_new_rows(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        await _flush(db, _change("a", 1, {"household:1", "ward-admins"}), _change("b", 1, {"user:1"}),
+                     _change("c", 1, {"user:2", "user:3"}))
+        records = await _flush(
+            db,
+            _change("a", 2, {"ward-admins", "assoc-leaders:1"}),  # household:1 lost sight
+            _change("b", 2, set(), op="DELETE"),
+            _change("c", 2, set()),  # kept, but seen by nobody now
+            _change("d", 1, {"user:4"}),
+        )
+        rows = await _rows(db)
+
+        assert {key: (row.op, row.version, row.data) for key, row in rows.items()} == {
+            ("a", "household:1"): ("DELETE", 2, None),
+            ("a", "ward-admins"): ("UPSERT", 2, {"v": 2}),
+            ("a", "assoc-leaders:1"): ("UPSERT", 2, {"v": 2}),
+            ("b", "user:1"): ("DELETE", 2, None),
+            ("c", "user:2"): ("DELETE", 2, None),
+            ("c", "user:3"): ("DELETE", 2, None),
+            ("d", "user:4"): ("UPSERT", 1, {"v": 1}),
+        }
+        a = [rows[("a", aud)].change_seq for aud in ("household:1", "assoc-leaders:1", "ward-admins")]
+        assert a == sorted(a), "the tombstone first, then the new rows in audience order"
+        seqs: dict[str, list[int]] = {key[0]: [] for key in rows}
+        for key, row in rows.items():
+            seqs[key[0]].append(row.change_seq)
+        assert max(seqs["a"]) < min(seqs["b"]) and max(seqs["b"]) < min(seqs["c"]) < max(seqs["c"]) < min(seqs["d"])
+        assert [r.change_seq for r in records] == [max(seqs[e]) for e in "abcd"]
+    finally:
+        await db.dispose()
+
+
+async def test_an_entity_changed_twice_in_one_flush_ends_as_its_last_change_says(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        await _flush(db, _change("a", 1, {"user:1"}), _change("b", 1, {"user:1"}))
+        first, second, deleted, again = await _flush(
+            db,
+            _change("a", 2, {"household:1", "user:1"}),
+            _change("a", 3, {"household:2"}),  # household:1 saw version 2 in this very flush
+            _change("b", 2, set(), op="DELETE"),
+            _change("b", 3, {"user:2"}),  # made again after its delete
+        )
+        rows = await _rows(db)
+
+        # (a tombstone's version may be either change's: a puller only drops the entity)
+        assert {key: (row.op, row.data) for key, row in rows.items()} == {
+            ("a", "user:1"): ("DELETE", None),
+            ("a", "household:1"): ("DELETE", None),
+            ("a", "household:2"): ("UPSERT", {"v": 3}),
+            ("b", "user:1"): ("DELETE", None),
+            ("b", "user:2"): ("UPSERT", {"v": 3}),
+        }
+        assert rows[("a", "household:2")].change_seq > max(rows[("a", aud)].change_seq
+                                                          for aud in ("user:1", "household:1"))
+        assert second.change_seq == max(row.change_seq for key, row in rows.items() if key[0] == "a")
+        assert again.change_seq == max(row.change_seq for key, row in rows.items() if key[0] == "b")
+        assert first.change_seq is not None and deleted.change_seq is not None
+    finally:
+        await db.dispose()

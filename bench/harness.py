@@ -245,6 +245,13 @@ def create_database(kind: str, workdir: Path, pg_socket: str | None = None,
     return url
 
 
+def copy_database(url: str) -> str:
+    """A copy of a PostgreSQL database nobody is connected to: <name>_copy."""
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    _pg_admin(f'CREATE DATABASE "{name}_copy" TEMPLATE "{name}"')
+    return url.replace(f"/{name}", f"/{name}_copy", 1)
+
+
 def drop_database(url: str) -> None:
     if url.startswith("postgresql"):
         name = url.rsplit("/", 1)[1].split("?", 1)[0]
@@ -254,7 +261,9 @@ def drop_database(url: str) -> None:
 class Server:
     """`otagai serve` in its own process group, on a free port of 127.0.0.1."""
 
-    def __init__(self, url: str, workdir: Path, workers: int, plugins: str | None = None) -> None:
+    def __init__(self, url: str, workdir: Path, workers: int, plugins: str | None = None,
+                 root: Path = ROOT) -> None:
+        self.root = root  # the checkout to serve (bench/checkin_compare.py serves two)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"server-{self.port}.log"
@@ -263,7 +272,7 @@ class Server:
             "OTAGAI_DATABASE_URL": url,
             "OTAGAI_DATA_DIR": str(workdir),
             "OTAGAI_RATE_LIMITS": "off",
-            "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(root), os.environ.get("PYTHONPATH")))),
         }
         self.env.pop("OTAGAI_PLUGINS", None)
         if plugins:
@@ -281,7 +290,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "backend.api.cli", "serve", "--port", str(self.port),
              "--workers", str(self.workers)],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

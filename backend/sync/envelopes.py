@@ -72,27 +72,50 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})  # exact types: an enum member is not one
+_SCALARS = frozenset({int, float, bool, type(None)})  # exact types: an enum member is not one
 
 
-def _plain(value: Any) -> Any:
-    if type(value) in _SCALARS:  # most values: checked first, a push converts thousands
+def storable_text(value: str) -> str | None:
+    """The text itself, or None when no database could keep it: a NUL (U+0000, refused by
+    PostgreSQL, kept by SQLite) or a surrogate code point without its pair (not UTF-8)."""
+    if "\x00" in value:
+        return None
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    return value
+
+
+def _replaced(value: str) -> str:
+    return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in value)
+
+
+def _plain(value: Any, refused: list[str]) -> Any:
+    kind = type(value)
+    if kind is str:  # most values: checked first, a push converts thousands
+        if storable_text(value) is None:
+            refused.append(value)
+            return _replaced(value)
         return value
-    if hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type):
+    if kind in _SCALARS:
+        return value
+    if hasattr(kind, "__dataclass_fields__") and not isinstance(value, type):
         out = {}
-        for name in _field_names(type(value)):
+        for name in _field_names(kind):
             item = getattr(value, name)
             if item is not None and _is_set(item):
-                out[name] = _plain(item)
+                out[name] = _plain(item, refused)
         return out
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, refused) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, refused) for k, v in value.items()}
     return value
 
 
@@ -100,9 +123,12 @@ def _is_set(value: Any) -> bool:
     return type(value).__name__ != "UnsetType"
 
 
-def plain_args(action: str, args: Any) -> dict[str, Any]:
-    """The action's arguments as JSON-ready data: stored for audit and hashed for replays."""
-    return {action: _plain(args)}
+def plain_args(action: str, args: Any) -> tuple[dict[str, Any], bool]:
+    """The action's arguments as JSON-ready data: stored for audit and hashed for replays;
+    and whether all their text can be stored (see `storable_text`; where it cannot, the data
+    holds U+FFFD in its place and the action is refused)."""
+    refused: list[str] = []
+    return {action: _plain(args, refused)}, not refused
 
 
 def args_hash(args_version: int, plain: dict[str, Any]) -> str:

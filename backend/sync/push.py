@@ -38,7 +38,7 @@ from backend.core import batching, bulk, feed, metrics
 from backend.core.actions import ActionContext, ActionOutcome, Registry
 from backend.core.clock import as_utc, utcnow
 from backend.core.db import Database, is_transient
-from backend.core.errors import DomainError
+from backend.core.errors import DomainError, ValidationFailed
 from backend.sync import changefeed
 from backend.sync import clock as sync_clock
 from backend.sync.clients import Client, lock_client, record_progress
@@ -58,6 +58,7 @@ from backend.sync.models import SyncMutation
 
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_MS = 1000
+UNSTORABLE_TEXT = "Text may not contain a NUL (U+0000) or a lone surrogate character"
 
 # Core tables: the hot path reads and writes rows, not ORM objects (no identity map, no
 # unit-of-work bookkeeping, one INSERT for the batch's whole mutation log).
@@ -248,7 +249,7 @@ class PushEngine:
             ])
         previous_action: str | None = None
         for index, env in enumerate(envelopes):
-            plain = plain_args(env.action, env.args)
+            plain, storable = plain_args(env.action, env.args)
             digest = args_hash(env.args_version, plain)
             first = stored.get(env.mutation_id)
             if first is not None and env.seq <= client.last_seq + 1:
@@ -292,7 +293,9 @@ class PushEngine:
             mark = len(feed.pending(session))
             error: Exception | None = None
             outcome: ActionOutcome | None = None
-            if failed is None or index < failed.index:
+            if not storable:  # refused before its handler: nothing of it could be stored
+                error = ValidationFailed(UNSTORABLE_TEXT)
+            elif failed is None or index < failed.index:
                 # Optimistic: no savepoint. Any failure rolls the whole batch back (see top).
                 try:
                     outcome = await self._apply(session, ctx, env)

@@ -111,20 +111,23 @@ async def run(args: argparse.Namespace) -> None:
         seed(url_a, ward, shelter_ids)
         incident = open_incident(url_a)
         url_b = copy_database(url_a)
-        sides = [Side("A", Server(url_a, workdir, 1, root=args.a.resolve())),
-                 Side("B", Server(url_b, workdir, 1, root=args.b.resolve()))]
-        for side in sides:
-            servers.append(side.server)
-            side.server.start()
-        pushes = [(who, queue[start:start + BATCH])
+        sides = []
+        for label, url, root in (("A", url_a, args.a), ("B", url_b, args.b)):
+            server = Server(url, workdir, 1, root=root.resolve())  # a free port: after the other started
+            servers.append(server)
+            server.start()
+            sides.append(Side(label, server))
+        pushes = [(who, queue[start:start + args.batch])
                   for at_shelter in (False, True)
                   for who, queue in door_knocks(ward, incident, shelter_ids, rng, at_shelter)
-                  for start in range(0, len(queue), BATCH)]
+                  for start in range(0, len(queue), args.batch)]
+        if args.pushes:
+            pushes = pushes[:args.pushes]
         async with httpx.AsyncClient(timeout=300) as http:
             for n, (who, batch) in enumerate(pushes):
                 for side in (sides if n % 2 == 0 else sides[::-1]):
                     await side.push(http, ward, who, batch, counted=n >= WARMUP_PUSHES)
-        print(f"{len(pushes)} pushes of up to {BATCH} check-ins to each side ({args.residents:,} residents; "
+        print(f"{len(pushes)} pushes of up to {args.batch} check-ins to each side ({args.residents:,} residents; "
               f"the first {WARMUP_PUSHES} not counted)")
         for side, root in zip(sides, (args.a, args.b), strict=True):
             print(f"{side.label} {root}: {side.applied:,} check-ins; CPU per check-in: server "
@@ -145,6 +148,8 @@ def main() -> int:
     parser.add_argument("--associations", type=int, default=20)
     parser.add_argument("--shelters", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=BATCH, help="check-ins per push (a resident's phone: 1-5)")
+    parser.add_argument("--pushes", type=int, default=0, help="stop after this many pushes per side (0: all)")
     asyncio.run(run(parser.parse_args()))
     return 0
 

@@ -5,13 +5,17 @@ sequence numbers (see changefeed.py for why that is one statement).
 The server sends each record once — its entity, version, data and the audiences that see it
 now — and the database makes the rows: a DELETE for every audience that saw the entity (an
 UPSERT row of the feed) and no longer does, then an UPSERT for every audience that does, in
-record order, tombstones first, each part in audience order; the same rows, in the same
-order, as changefeed.py plans in Python for SQLite. Planned here, row by row, they were the
-largest part of the server's CPU for a batched push after the check-ins themselves: a
-check-in makes two records of about five audiences each (bench/checkin_surge.py).
+record order, tombstones first, each part in audience order (the database's collation);
+the same rows as changefeed.py plans in Python for SQLite. Planned that way on PostgreSQL
+too, row by row, they were the largest part of the server's CPU for a batched push after the
+check-ins themselves: a check-in makes two records of about five audiences each
+(bench/checkin_surge.py, bench/checkin_compare.py).
 
 Several records of one entity in one flush are merged into its last one, which also
-tombstones the audiences only the earlier ones gave: the rows end as the SQLite path's.
+tombstones the audiences only the earlier ones gave: every (entity, audience) ends with the
+SQLite path's op and data. What may differ, all within the one commit: a tombstone carries
+the last change's version, and an earlier change of the entity reports the last one's seq
+(pullers drop an entity on any tombstone; the PWA does not read a result's changeSeq).
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ async def flush(session: AsyncSession, records: Sequence[feed.ChangeRecord],
     if log_rows:
         params |= bulk.parameters(LOG_VALUES, log_rows, extra=("ordinals",), prefix="m_")
     result = (await session.execute(_statement(bool(log_rows)), params)).all()
+    assert result, "sync_counter row missing"
     first = int(result[0].first)
     last_offset = {row.ordinal: int(row.off) for row in result if row.ordinal is not None}
     for record in records:

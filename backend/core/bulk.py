@@ -11,8 +11,8 @@ tenth of a batched check-in's (bench/checkin_surge.py). SQLite keeps the plain e
 which is cheap in process.
 
 `insert_statement(table, columns)` is the INSERT to build on (add ON CONFLICT / RETURNING as
-for any pg_insert); `parameters(table, columns, rows)` turns row dicts into its parameter.
-`recordset`, `unnest_rows` and `selected` are the parts, for an INSERT that computes some
+for any pg_insert); `parameters(columns, rows)` turns row dicts into its parameter.
+`recordset`, `table_rows` and `selected` are the parts, for an INSERT that computes some
 values in SQL; `rows_text` serialises rows for a `recordset` of one's own.
 
 `list_param` and `in_list` are the read side: `column IN (a list)` that PostgreSQL gets as
@@ -48,7 +48,7 @@ def recordset(param: str, columns: Mapping[str, sa.types.TypeEngine[Any]], *, na
     return sa.func.json_to_recordset(document).table_valued(*types).render_derived(name=name, with_types=True)
 
 
-def unnest_rows(table: sa.Table, columns: Sequence[str],
+def table_rows(table: sa.Table, columns: Sequence[str],
                 extra: Mapping[str, sa.types.TypeEngine[Any]] | None = None, *, prefix: str = "") -> Any:
     """The rows of `parameters(…, prefix=prefix)` as <prefix>u(columns…, extra…), each
     column of the table's type (`selected` keeps a JSON null a JSON null)."""
@@ -57,7 +57,7 @@ def unnest_rows(table: sa.Table, columns: Sequence[str],
 
 
 def selected(rows: Any, table: sa.Table, name: str) -> Any:
-    """Column `name` of `unnest_rows`. A JSON null arrives as SQL NULL from the recordset,
+    """Column `name` of `table_rows`. A JSON null arrives as SQL NULL from the recordset,
     and is stored as a JSON null again, as SQLAlchemy's JSON type and the executemany do."""
     if _is_json(table.c[name].type):
         return sa.func.coalesce(rows.c[name], sa.cast(sa.literal("null"), JSONB))
@@ -66,7 +66,7 @@ def selected(rows: Any, table: sa.Table, name: str) -> Any:
 
 def insert_statement(table: sa.Table, columns: Sequence[str]) -> Any:
     """INSERT INTO table (columns) SELECT … FROM json_to_recordset(:rows) — build it once."""
-    rows = unnest_rows(table, columns)
+    rows = table_rows(table, columns)
     return pg_insert(table).from_select(list(columns), sa.select(*(selected(rows, table, c) for c in columns)))
 
 
@@ -93,7 +93,7 @@ def rows_text(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def parameters(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], extra: Sequence[str] = (),
                *, prefix: str = "") -> dict[str, str]:
-    """The parameter of `insert_statement` / `unnest_rows`: the rows' `columns` (and `extra`
+    """The parameter of `insert_statement` / `table_rows`: the rows' `columns` (and `extra`
     keys), in row order."""
     names = (*columns, *extra)
     return {_param(prefix): rows_text([{name: row[name] for name in names} for row in rows])}

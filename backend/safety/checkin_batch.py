@@ -149,11 +149,11 @@ async def _write(session: AsyncSession, items: list[tuple[dict[str, Any], dict[s
     reports, statuses = [report for report, _ in items], [status for _, status in items]
     columns = tuple(name for name in reports[0] if name in checkin_sql.CHECKIN.c)
     stored = (await session.execute(checkin_sql.checkin_insert_many(dialect, columns), checkin_sql.many_parameters(
-        checkin_sql.CHECKIN, dialect, columns, reports))).all()
+        dialect, columns, reports))).all()
     if len(stored) != len(items):
         raise _Conflict("a check-in id was stored by another push meanwhile")
     columns = tuple(name for name in statuses[0] if name in checkin_sql.STATUS.c)
     written = (await session.execute(checkin_sql.status_write_many(dialect, columns), checkin_sql.many_parameters(
-        checkin_sql.STATUS, dialect, columns, statuses))).all()
+        dialect, columns, statuses))).all()
     if len(written) != len(items):
         raise _Conflict("someone else reported on one of these people meanwhile")

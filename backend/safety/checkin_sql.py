@@ -200,6 +200,6 @@ def status_write_many(dialect: str, columns: tuple[str, ...]) -> Any:
     ).returning(_STATUS.c.incident_id, _STATUS.c.person_id)
 
 
-def many_parameters(table: sa.Table, dialect: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Any:
+def many_parameters(dialect: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Any:
     """The parameters of `checkin_insert_many` / `status_write_many` for these rows."""
     return bulk.parameters(columns, rows) if dialect == "postgresql" else rows

@@ -122,7 +122,6 @@ _MUTATION: sa.Table = SyncMutation.__table__  # type: ignore[attr-defined]
 _COUNTER: sa.Table = SyncCounter.__table__  # type: ignore[attr-defined]
 
 
-
 async def _write_sqlite(session: AsyncSession, rows: list[FeedRow], log_rows: list[LogRow], count: int) -> int:
     top = await session.scalar(
         sa.update(_COUNTER).where(_COUNTER.c.id == 1).values(value=_COUNTER.c.value + count).returning(_COUNTER.c.value)

@@ -44,26 +44,24 @@ LogRow = dict[str, Any]  # a sync_mutation row, without its change_seq
 
 def _merged(records: Sequence[feed.ChangeRecord]) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """The records to send (the last of each entity, with `gone`: the audiences its earlier
-    records gave, to tombstone unless it keeps them), and each record's ordinal among them."""
-    last: dict[tuple[str, str], int] = {}
-    for index, record in enumerate(records):
-        last[(record.entity_type, record.entity_id)] = index
+    records gave, to tombstone unless it keeps them), and id(record) → the ordinal, from 1,
+    of the record sent for its entity."""
+    last = {(record.entity_type, record.entity_id): index for index, record in enumerate(records)}
     sent: list[dict[str, Any]] = []
-    ordinal_of: dict[int, int] = {}  # index of each record sent → its ordinal, from 1
+    ordinal_of: dict[tuple[str, str], int] = {}
     gone: dict[tuple[str, str], set[str]] = {}
     for index, record in enumerate(records):
         key = (record.entity_type, record.entity_id)
         if last[key] != index:  # superseded later in this flush
             gone.setdefault(key, set()).update(record.audiences)
             continue
-        ordinal_of[index] = len(sent) + 1
+        ordinal_of[key] = len(sent) + 1
         sent.append({
             "ordinal": len(sent) + 1, "entity_type": record.entity_type, "entity_id": record.entity_id,
             "op": record.op, "version": record.version, "data": record.data,
             "audiences": sorted(record.audiences), "gone": sorted(gone.pop(key, ())),
         })
-    by_record = {index: ordinal_of[last[(r.entity_type, r.entity_id)]] for index, r in enumerate(records)}
-    return sent, by_record
+    return sent, {id(r): ordinal_of[(r.entity_type, r.entity_id)] for r in records}
 
 
 async def flush(session: AsyncSession, records: Sequence[feed.ChangeRecord],
@@ -71,8 +69,7 @@ async def flush(session: AsyncSession, records: Sequence[feed.ChangeRecord],
     """Write the feed rows of `records` and the mutation log rows (each with the change seq of
     its action's last row); set each record's and each log row's change_seq. Returns the
     audiences that got a row."""
-    sent, by_record = _merged(records)
-    ordinal = {id(record): by_record[index] for index, record in enumerate(records)}
+    sent, ordinal = _merged(records)
     log_rows = []
     for row, made in log:
         row["ordinals"] = sorted({ordinal[id(r)] for r in made if id(r) in ordinal})
@@ -107,8 +104,7 @@ def _statement(with_log: bool) -> Any:
         "ordinal": sa.Integer(), "entity_type": sa.String(), "entity_id": sa.String(), "op": sa.String(),
         "version": sa.Integer(), "data": JSONB(), "audiences": ARRAY(sa.String()), "gone": ARRAY(sa.String()),
     }, name="r")
-    record_cte = sa.select(record).cte("record").prefix_with("MATERIALIZED")
-    r = record_cte
+    r = sa.select(record).cte("record").prefix_with("MATERIALIZED")
     is_delete = r.c.op == "DELETE"
     stored = (
         sa.select(_CHANGE.c.audience.label("audience"), sa.literal("DELETE").label("op"), sa.literal(0).label("kind"))
@@ -154,7 +150,7 @@ def _statement(with_log: bool) -> Any:
     )
     ctes = [insert.cte("feed_rows")]
     if with_log:
-        log = bulk.unnest_rows(_MUTATION, LOG_VALUES, {"ordinals": ARRAY(sa.Integer())}, prefix="m_")
+        log = bulk.table_rows(_MUTATION, LOG_VALUES, {"ordinals": ARRAY(sa.Integer())}, prefix="m_")
         its_last = (
             sa.select(sa.func.max(last.c.off)).where(last.c.ordinal == sa.any_(log.c.ordinals)).scalar_subquery()
         )

@@ -75,17 +75,17 @@ def _field_names(cls: type) -> tuple[str, ...]:
 _SCALARS = frozenset({int, float, bool, type(None)})  # exact types: an enum member is not one
 
 
-def storable_text(value: str) -> str | None:
-    """The text itself, or None when no database could keep it: a NUL (U+0000, refused by
-    PostgreSQL, kept by SQLite) or a surrogate code point without its pair (not UTF-8)."""
+def _storable(value: str) -> bool:
+    """False when no database could keep the text: a NUL (U+0000, refused by PostgreSQL,
+    kept by SQLite) or a surrogate code point without its pair (not UTF-8)."""
     if "\x00" in value:
-        return None
+        return False
     if not value.isascii():
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return None
-    return value
+            return False
+    return True
 
 
 def _replaced(value: str) -> str:
@@ -95,10 +95,10 @@ def _replaced(value: str) -> str:
 def _plain(value: Any, refused: list[str]) -> Any:
     kind = type(value)
     if kind is str:  # most values: checked first, a push converts thousands
-        if storable_text(value) is None:
-            refused.append(value)
-            return _replaced(value)
-        return value
+        if _storable(value):
+            return value
+        refused.append(value)
+        return _replaced(value)
     if kind in _SCALARS:
         return value
     if hasattr(kind, "__dataclass_fields__") and not isinstance(value, type):
@@ -125,7 +125,7 @@ def _is_set(value: Any) -> bool:
 
 def plain_args(action: str, args: Any) -> tuple[dict[str, Any], bool]:
     """The action's arguments as JSON-ready data: stored for audit and hashed for replays;
-    and whether all their text can be stored (see `storable_text`; where it cannot, the data
+    and whether all their text can be stored (see `_storable`; where it cannot, the data
     holds U+FFFD in its place and the action is refused)."""
     refused: list[str] = []
     return {action: _plain(args, refused)}, not refused

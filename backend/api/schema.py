@@ -16,6 +16,7 @@ from strawberry.tools import merge_types
 
 from backend.accounts.resolvers import AccountsMutation, AccountsQuery
 from backend.api.errors import PublicErrors
+from backend.api.planned_lists import PlannedExecutionContext
 from backend.board.resolvers import BoardMutation, BoardQuery
 from backend.core.actions import Registry
 from backend.market.resolvers import MarketMutation, MarketQuery
@@ -46,9 +47,11 @@ _DATETIME = dataclasses.replace(DateTimeDefinition, parse_value=wrap_parser(_par
 
 
 class OtagaiSchema(strawberry.Schema):
-    """Every Otagai schema masks unexpected errors (api/errors.py), over HTTP and WebSocket."""
+    """Every Otagai schema masks unexpected errors (api/errors.py), over HTTP and WebSocket,
+    and completes lists of plain objects by plan (api/planned_lists.py)."""
 
     def __init__(self, *args: Any, extensions: Any = (), **kwargs: Any) -> None:
+        kwargs.setdefault("execution_context_class", PlannedExecutionContext)
         super().__init__(*args, extensions=[*extensions, PublicErrors], **kwargs)
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:

@@ -123,37 +123,47 @@ def batch_snapshot_statement(dialect: str) -> sa.Select[Any]:
     household) for each person that exists, the same labels plus p_id on every row.
     Parameters: incident_id, person_ids (a list), reporter_id.
 
-    Every table is probed by key for each person. On PostgreSQL the status is a LATERAL
-    lookup by primary key: as `incident_id = :incident AND person_id = ANY(…)` it was planned
-    from statistics taken before the incident had statuses and read every status of the
-    incident through the (incident, shelter) index to keep a hundred (22 ms of a push's
-    25 ms in the database at 20,000 statuses; bench/checkin_surge.py). The person lists
-    are arrays there (core/bulk.py): one statement and one plan for any batch size."""
+    Every table is probed by key for each person: on PostgreSQL each is a LATERAL lookup
+    correlated with the person row. Joined on `= ANY(…)` subqueries instead, the planner,
+    which guesses ten elements for an array parameter, joined a hundred people to their
+    households, choices and reports by nested loops filtering every pair (10,000 pairs a
+    push), and read the choices table whole, comparing each row with the whole array; and
+    `incident_id = :incident AND person_id = ANY(…)` read every status of the incident
+    through the (incident, shelter) index (bench/checkin_surge.py). The person lists are
+    arrays there (core/bulk.py): one statement and one plan for any batch size. SQLite
+    probes the keys of an IN list by itself."""
     incident: Any = sa.bindparam("incident_id")
     persons: Any = bulk.list_param("person_ids", dialect)
+    reporter: Any = sa.bindparam("reporter_id")
     p = people.persons_subquery(persons)
-    c = people.consents_subquery(persons)
-    h = households.person_households_subquery(persons, also_member=sa.bindparam("reporter_id"), many=True)
-    status = sa.select(_STATUS.c.person_id.label("s_person"), _STATUS.c.version.label("s_version"),
-                       _STATUS.c.shelter_id.label("s_shelter_id"))
+    status = sa.select(_STATUS.c.version.label("s_version"), _STATUS.c.shelter_id.label("s_shelter_id"))
+    report = sa.select(*(CHECKIN.c[name].label(f"r_{name}") for name in REPORT))
     if dialect == "postgresql":
-        s: Any = status.where(_STATUS.c.incident_id == incident, _STATUS.c.person_id == p.c.p_id).limit(1).lateral("s")
-        status_on: Any = sa.true()
-    else:  # SQLite probes the primary key for an IN list by itself
-        s = status.where(_STATUS.c.incident_id == incident, bulk.in_list(_STATUS.c.person_id, persons)).subquery("s")
-        status_on = s.c.s_person == p.c.p_id
-    r = (
-        sa.select(CHECKIN.c.subject_id.label("r_subject"), *(CHECKIN.c[name].label(f"r_{name}") for name in REPORT))
-        .where(CHECKIN.c.incident_id == incident, bulk.in_list(CHECKIN.c.subject_id, persons))
-        .subquery("r")
-    )
+        # LIMIT / OFFSET keep each lookup a lookup: a plain LATERAL subquery is pulled up into
+        # a join, planned from the statistics, which in a surge say the tables are empty.
+        c: Any = people.consent_subquery(p.c.p_id).element.limit(1).lateral("c")
+        s: Any = (status.where(_STATUS.c.incident_id == incident, _STATUS.c.person_id == p.c.p_id)
+                  .limit(1).lateral("s"))
+        r: Any = (report.where(CHECKIN.c.incident_id == incident, CHECKIN.c.subject_id == p.c.p_id)
+                  .offset(0).lateral("r"))
+        h: Any = households.person_households_subquery(p.c.p_id, also_member=reporter).element.offset(0).lateral("h")
+        joined = p.outerjoin(c, sa.true()).outerjoin(s, sa.true()).outerjoin(r, sa.true()).outerjoin(h, sa.true())
+        columns = [col for sub in (p, c, s, r, h) for col in sub.c]
+        return sa.select(*columns).select_from(joined)
+    c = people.consents_subquery(persons)
+    s = status.add_columns(_STATUS.c.person_id.label("s_person")).where(
+        _STATUS.c.incident_id == incident, bulk.in_list(_STATUS.c.person_id, persons)).subquery("s")
+    r = report.add_columns(CHECKIN.c.subject_id.label("r_subject")).where(
+        CHECKIN.c.incident_id == incident, bulk.in_list(CHECKIN.c.subject_id, persons)).subquery("r")
+    h = households.person_households_subquery(persons, also_member=reporter, many=True)
     joined = (
         p.outerjoin(c, c.c.c_person == p.c.p_id)
-        .outerjoin(s, status_on)
+        .outerjoin(s, s.c.s_person == p.c.p_id)
         .outerjoin(r, r.c.r_subject == p.c.p_id)
         .outerjoin(h, h.c.h_person == p.c.p_id)
     )
-    columns = [col for sub in (p, c, s, r, h) for col in sub.c if col.name not in ("c_person", "s_person", "r_subject")]
+    keys = ("c_person", "s_person", "r_subject", "h_person")
+    columns = [col for sub in (p, c, s, r, h) for col in sub.c if col.name not in keys]
     return sa.select(*columns).select_from(joined)
 
 

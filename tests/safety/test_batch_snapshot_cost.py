@@ -5,8 +5,10 @@ statistics follow. Asked for `incident_id = :incident AND person_id = ANY(…)`,
 the incident to have a handful of statuses and read all of them through the (incident,
 shelter) index to keep the hundred it wanted (22 ms of the 25 ms a door-knock push spent in
 the database at 20,000 statuses; bench/checkin_surge.py). Here the residents are registered,
-the statistics are taken before the incident has a status, STATUSES statuses are stored, and
-the rows the database really read for one batch of ASKED people are counted."""
+the statistics are taken before the incident has a status, STATUSES statuses, reports and
+choices are stored, and the rows the database really read for one batch of ASKED people are
+counted: each table probed by key (joined on `= ANY(…)` instead, the choices and reports were
+read whole or filtered pair by pair)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ import uuid
 
 import sqlalchemy as sa
 
-from backend.accounts.models import Person
+from backend.accounts.models import Person, SafetyConsent
 from backend.core.clock import utcnow
 from backend.core.db import Database
 from backend.safety import checkin_sql
-from backend.safety.models import Incident, SafetyStatus
+from backend.safety.models import CheckIn, Incident, SafetyStatus
 from tests.support.query_plans import most_rows_read, sqlite_plan, statements
 
 STATUSES = 3_000
@@ -53,6 +55,17 @@ async def test_a_batch_reads_its_people_not_the_incident(db_url: str) -> None:
                  "version": 1 + i % 3}
                 for i, p in enumerate(people)
             ])
+            await uow.session.execute(sa.insert(CheckIn), [
+                {"id": f"c{i}", "incident_id": incident, "subject_id": p, "reporter_id": p, "reporter_role": "SELF",
+                 "condition": "SAFE", "place": "HOME", "needs": [], "comment": "", "client_time": now, "reported_at": now, "clock_flagged": False,
+                 "received_at": now, "version": 1}
+                for i, p in enumerate(people)
+            ])
+            await uow.session.execute(sa.insert(SafetyConsent), [
+                {"person_id": p, "household": True, "leaders": True, "shelter_staff": True, "public_search": False,
+                 "exact_location": False, "version": 1}
+                for p in people
+            ])
             await uow.commit()
 
         asked = people[::STATUSES // ASKED][:ASKED]
@@ -63,10 +76,13 @@ async def test_a_batch_reads_its_people_not_the_incident(db_url: str) -> None:
                 })).all()
 
         assert {row.p_id: row.s_version for row in rows} == {p: 1 + people.index(p) % 3 for p in asked}
+        assert {row.p_id: row.r_id for row in rows} == {p: f"c{people.index(p)}" for p in asked}
         if db.dialect == "postgresql":
-            assert await most_rows_read(db, sent, "SELECT", relation="safety_status") <= ASKED
+            for table in ("safety_status", "checkin", "safety_consent"):
+                assert await most_rows_read(db, sent, "SELECT", relation=table) <= ASKED, table
         else:
             plan = await sqlite_plan(db, sent, "SELECT")
-            assert "SCAN safety_status" not in plan, plan
+            for table in ("safety_status", "checkin", "safety_consent"):
+                assert f"SCAN {table}" not in plan, plan
     finally:
         await db.dispose()

@@ -86,3 +86,40 @@ async def test_a_batch_reads_its_people_not_the_incident(db_url: str) -> None:
                 assert f"SCAN {table}" not in plan, plan
     finally:
         await db.dispose()
+
+
+async def test_a_batch_looks_up_its_checkin_ids_by_key(db_url: str) -> None:
+    """Which of a push's check-in ids are used is asked of the primary key, not of every report."""
+    db = Database(db_url)
+    try:
+        now = utcnow()
+        incident = str(uuid.uuid4())
+        async with db.unit_of_work() as uow:
+            uow.session.add(Incident(id=incident, name="地震", opened_at=now))
+            await uow.commit()
+        await _analyze(db)  # no report yet
+        person = str(uuid.uuid4())
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(sa.insert(CheckIn), [
+                {"id": str(uuid.UUID(int=i)), "incident_id": incident, "subject_id": person, "reporter_id": person,
+                 "reporter_role": "SELF", "condition": "SAFE", "place": "HOME", "needs": [], "comment": "",
+                 "client_time": now, "reported_at": now, "clock_flagged": False, "received_at": now, "version": 1}
+                for i in range(STATUSES)
+            ])
+            await uow.commit()
+        used = [str(uuid.UUID(int=i)) for i in range(0, STATUSES, STATUSES // (ASKED // 2))][:ASKED // 2]
+        asked = used + [str(uuid.uuid4()) for _ in range(ASKED - len(used))]
+        with statements(db) as sent:
+            async with db.unit_of_work() as uow:
+                rows = (await uow.session.execute(checkin_sql.batch_lookup_statement(db.dialect), {
+                    "incident_ids": [incident], "shelter_ids": [], "checkin_ids": asked,
+                })).all()
+
+        assert {(row.kind, row.id) for row in rows} == {("i", incident)} | {("c", c) for c in used}
+        if db.dialect == "postgresql":
+            assert await most_rows_read(db, sent, "SELECT", relation="checkin") <= ASKED
+        else:
+            plan = await sqlite_plan(db, sent, "SELECT")
+            assert "SCAN checkin" not in plan, plan
+    finally:
+        await db.dispose()

@@ -3,8 +3,11 @@ household member, a leader or shelter staff. Names are folded for search."""
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -175,12 +178,17 @@ def consents_subquery(person_ids: Any, name: str = "c") -> sa.Subquery:
     )
 
 
+@functools.cache
+def _consent_getter(name: str) -> Callable[[Any], tuple[Any, ...]]:
+    return operator.attrgetter(*(f"{name}_{flag}" for flag in CONSENT_FLAGS))
+
+
 def consent_from(row: Any, name: str = "c") -> dict[str, bool]:
     """The flags of a row carrying consent_subquery's columns (outer-joined: None = default)."""
-    values = {flag: getattr(row, f"{name}_{flag}") for flag in CONSENT_FLAGS}
-    if all(value is None for value in values.values()):
+    values = _consent_getter(name)(row)
+    if all(value is None for value in values):
         return dict(DEFAULT_CONSENT)
-    return {flag: bool(value) for flag, value in values.items()}
+    return {flag: bool(value) for flag, value in zip(CONSENT_FLAGS, values, strict=True)}
 
 
 async def consents_of(session: AsyncSession, person_ids: list[str]) -> dict[str, SafetyConsent]:

@@ -23,7 +23,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 
 from backend.accounts import people
 from backend.accounts import service as accounts
@@ -36,6 +35,7 @@ from backend.safety.models import SafetyStatus
 
 MAX_COMMENT = 100  # as on the carriers' disaster message boards
 _ROLES = "otagai.safety.roles"
+_STATUS_MAPPER: Any = sa.inspect(SafetyStatus)  # its identity keys, without the generic lookup per call
 
 
 def shelter_topic(shelter_id: str, incident_id: str) -> str:
@@ -184,7 +184,7 @@ def _publish_status(session: AsyncSession, snap: Snapshot, values: dict[str, Any
     """The stored status on the feed, and a poke for the shelter screens it concerns."""
     incident_id, person_id = values["incident_id"], values["person_id"]
     # An ORM copy loaded earlier in this transaction would now be stale.
-    stale = session.identity_map.get(identity_key(SafetyStatus, (incident_id, person_id)))
+    stale = session.identity_map.get(_STATUS_MAPPER.identity_key_from_primary_key((incident_id, person_id)))
     if stale is not None:
         session.expire(stale)
     row = SimpleNamespace(**values)

@@ -48,9 +48,8 @@ def _leaf_getter(graphql_field: Any) -> Callable[[Any], Any] | None:
     """How a basic strawberry field reads its value from the source object (what its
     resolver does), or None for any other field."""
     strawberry_field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(strawberry_field, StrawberryField) or not strawberry_field.is_basic_field:
-        return None
-    if not getattr(graphql_field.resolve, "_is_default", False):  # strawberry's mark of a basic resolver
+    # strawberry marks the resolver of a basic field (no resolver, extension or error handler)
+    if not isinstance(strawberry_field, StrawberryField) or not getattr(graphql_field.resolve, "_is_default", False):
         return None
     read, name = strawberry_field.default_resolver, strawberry_field.python_name
     return lambda source: read(source, name)

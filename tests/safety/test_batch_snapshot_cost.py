@@ -13,6 +13,7 @@ read whole or filtered pair by pair)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,6 +33,23 @@ async def _analyze(db: Database) -> None:
         async with db.write_engine.connect() as conn:
             await conn.execute(sa.text("ANALYZE"))
             await conn.commit()
+
+
+def _report(checkin_id: str, incident: str, person: str, now: Any) -> dict[str, Any]:
+    return {"id": checkin_id, "incident_id": incident, "subject_id": person, "reporter_id": person,
+            "reporter_role": "SELF", "condition": "SAFE", "place": "HOME", "needs": [], "comment": "",
+            "client_time": now, "reported_at": now, "clock_flagged": False, "received_at": now, "version": 1}
+
+
+async def _assert_read_by_key(db: Database, sent: list[Any], tables: tuple[str, ...]) -> None:
+    """PostgreSQL read no more rows of each table than people asked; SQLite scanned none of them."""
+    if db.dialect == "postgresql":
+        for table in tables:
+            assert await most_rows_read(db, sent, "SELECT", relation=table) <= ASKED, table
+    else:
+        plan = await sqlite_plan(db, sent, "SELECT")
+        for table in tables:
+            assert f"SCAN {table}" not in plan, plan
 
 
 async def test_a_batch_reads_its_people_not_the_incident(db_url: str) -> None:
@@ -55,12 +73,7 @@ async def test_a_batch_reads_its_people_not_the_incident(db_url: str) -> None:
                  "version": 1 + i % 3}
                 for i, p in enumerate(people)
             ])
-            await uow.session.execute(sa.insert(CheckIn), [
-                {"id": f"c{i}", "incident_id": incident, "subject_id": p, "reporter_id": p, "reporter_role": "SELF",
-                 "condition": "SAFE", "place": "HOME", "needs": [], "comment": "", "client_time": now, "reported_at": now, "clock_flagged": False,
-                 "received_at": now, "version": 1}
-                for i, p in enumerate(people)
-            ])
+            await uow.session.execute(sa.insert(CheckIn), [_report(f"c{i}", incident, p, now) for i, p in enumerate(people)])
             await uow.session.execute(sa.insert(SafetyConsent), [
                 {"person_id": p, "household": True, "leaders": True, "shelter_staff": True, "public_search": False,
                  "exact_location": False, "version": 1}
@@ -77,13 +90,7 @@ async def test_a_batch_reads_its_people_not_the_incident(db_url: str) -> None:
 
         assert {row.p_id: row.s_version for row in rows} == {p: 1 + people.index(p) % 3 for p in asked}
         assert {row.p_id: row.r_id for row in rows} == {p: f"c{people.index(p)}" for p in asked}
-        if db.dialect == "postgresql":
-            for table in ("safety_status", "checkin", "safety_consent"):
-                assert await most_rows_read(db, sent, "SELECT", relation=table) <= ASKED, table
-        else:
-            plan = await sqlite_plan(db, sent, "SELECT")
-            for table in ("safety_status", "checkin", "safety_consent"):
-                assert f"SCAN {table}" not in plan, plan
+        await _assert_read_by_key(db, sent, ("safety_status", "checkin", "safety_consent"))
     finally:
         await db.dispose()
 
@@ -101,10 +108,7 @@ async def test_a_batch_looks_up_its_checkin_ids_by_key(db_url: str) -> None:
         person = str(uuid.uuid4())
         async with db.unit_of_work() as uow:
             await uow.session.execute(sa.insert(CheckIn), [
-                {"id": str(uuid.UUID(int=i)), "incident_id": incident, "subject_id": person, "reporter_id": person,
-                 "reporter_role": "SELF", "condition": "SAFE", "place": "HOME", "needs": [], "comment": "",
-                 "client_time": now, "reported_at": now, "clock_flagged": False, "received_at": now, "version": 1}
-                for i in range(STATUSES)
+                _report(str(uuid.UUID(int=i)), incident, person, now) for i in range(STATUSES)
             ])
             await uow.commit()
         used = [str(uuid.UUID(int=i)) for i in range(0, STATUSES, STATUSES // (ASKED // 2))][:ASKED // 2]
@@ -116,10 +120,6 @@ async def test_a_batch_looks_up_its_checkin_ids_by_key(db_url: str) -> None:
                 })).all()
 
         assert {(row.kind, row.id) for row in rows} == {("i", incident)} | {("c", c) for c in used}
-        if db.dialect == "postgresql":
-            assert await most_rows_read(db, sent, "SELECT", relation="checkin") <= ASKED
-        else:
-            plan = await sqlite_plan(db, sent, "SELECT")
-            assert "SCAN checkin" not in plan, plan
+        await _assert_read_by_key(db, sent, ("checkin",))
     finally:
         await db.dispose()

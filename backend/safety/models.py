@@ -120,7 +120,11 @@ class SafetyStatus(SQLModel, table=True):
 
     __tablename__ = "safety_status"
     __table_args__ = (
-        sa.Index("ix_safety_status_incident_shelter", "incident_id", "shelter_id"),
+        # Only statuses at a shelter (what the shelter views and occupancy read): a full index
+        # let a plan PostgreSQL cached while the incident had no status read every status of
+        # the incident to find one person's (migration 0009).
+        sa.Index("ix_safety_status_at_shelter", "incident_id", "shelter_id",
+                 postgresql_where=sa.text("shelter_id IS NOT NULL"), sqlite_where=sa.text("shelter_id IS NOT NULL")),
         # A person's statuses in every incident (re-published when visibility or household changes).
         sa.Index("ix_safety_status_person", "person_id"),
     )

@@ -87,6 +87,20 @@ def in_list(column: Any, values: Any) -> Any:
     return column.in_(values)
 
 
+def rows_by_key(key: Any, values: Any, *columns: Any) -> Any:
+    """SELECT `columns` of the rows whose unique `key` is one of `values` (a `list_param`).
+    On PostgreSQL each value is looked up in the key's index (unnest, then a LATERAL lookup
+    with LIMIT 1). As `key = ANY(array)` the planner, guessing ten values and going by
+    statistics taken when the table was nearly empty, read the table whole instead: every
+    stored mutation for each push, every stored report for a door-knock's ids
+    (bench/checkin_surge.py)."""
+    if not isinstance(values.type, ARRAY):
+        return sa.select(*columns).where(in_list(key, values))
+    asked = sa.func.unnest(values).table_valued("value").render_derived(name="asked")
+    found = sa.select(*columns).where(key == asked.c.value).limit(1).lateral("found")
+    return sa.select(*found.c).select_from(asked.join(found, sa.true()))
+
+
 def rows_text(rows: Sequence[Mapping[str, Any]]) -> str:
     """Rows (dicts of column values) as the JSON text a `recordset` reads. Datetimes are
     written with their UTC offset; a naive one is taken as UTC (orjson's own encoding: a

@@ -177,13 +177,8 @@ def batch_lookup_statement(dialect: str) -> sa.CompoundSelect:
     def listed(column: Any, name: str) -> Any:
         return bulk.in_list(column, bulk.list_param(name, dialect))
 
-    used: Any
-    if dialect == "postgresql":  # each id probed (LIMIT: a lookup), not every report read (batch_snapshot_statement)
-        asked = sa.func.unnest(bulk.list_param("checkin_ids", dialect)).table_valued("id").render_derived(name="asked")
-        probe = sa.select(CHECKIN.c.id).where(CHECKIN.c.id == asked.c.id).limit(1).lateral("found")
-        used = sa.select(sa.literal("c"), probe.c.id, closed).select_from(asked.join(probe, sa.true()))
-    else:
-        used = sa.select(sa.literal("c"), CHECKIN.c.id, closed).where(listed(CHECKIN.c.id, "checkin_ids"))
+    used = bulk.rows_by_key(CHECKIN.c.id, bulk.list_param("checkin_ids", dialect),
+                            sa.literal("c").label("kind"), CHECKIN.c.id, closed.label("closed_at"))
     return sa.union_all(
         sa.select(sa.literal("i").label("kind"), _INCIDENT.c.id.label("id"), _INCIDENT.c.closed_at.label("closed_at"))
         .where(listed(_INCIDENT.c.id, "incident_ids")),

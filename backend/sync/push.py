@@ -73,9 +73,8 @@ _STORED = (
 @functools.cache
 def _stored_statements(dialect: str) -> tuple[Any, Any]:
     """The replay lookups: by mutation id, and by the client's seqs (lists: core/bulk.py)."""
-    ids = bulk.in_list(_MUTATION.c.mutation_id, bulk.list_param("ids", dialect))
     seqs = bulk.in_list(_MUTATION.c.seq, bulk.list_param("seqs", dialect, sa.BigInteger()))
-    return (sa.select(*_STORED).where(ids),
+    return (bulk.rows_by_key(_MUTATION.c.mutation_id, bulk.list_param("ids", dialect), *_STORED),
             sa.select(*_STORED).where(_MUTATION.c.client_id == sa.bindparam("client_id"), seqs))
 
 

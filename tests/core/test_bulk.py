@@ -12,6 +12,7 @@ from backend.core import bulk
 from backend.core.db import Database
 from backend.core.sqltypes import JsonData, UtcDateTime
 from tests.support.databases import KINDS, DatabaseFactory
+from tests.support.query_plans import most_rows_read, statements
 
 pytestmark = pytest.mark.skipif("postgresql" not in KINDS, reason="bulk writes are PostgreSQL's path")
 
@@ -83,3 +84,28 @@ async def test_a_time_without_a_zone_is_taken_as_utc(database: Database) -> None
 def test_keys_a_row_does_not_name_as_a_column_are_not_sent() -> None:
     text = bulk.parameters(("id",), [{"id": "x", "secret": object()}])["rows"]
     assert text == '[{"id":"x"}]'
+
+
+async def test_rows_are_found_by_key_however_stale_the_statistics(database: Database) -> None:
+    """rows_by_key: the listed keys' rows, each found in the key's index — also when the
+    statistics were taken while the table held five rows and it now holds 5,005 (asked as
+    `id = ANY(…)`, PostgreSQL read all 5,005)."""
+    at = datetime(2026, 11, 27, tzinfo=UTC)
+
+    def row(i: int) -> dict[str, object]:
+        return {"id": f"r{i:05d}", "at": at, "data": None, "flag": False, "score": None, "big": i, "note": None}
+
+    await _insert(database, [row(i) for i in range(5)])
+    async with database.write_engine.connect() as conn:
+        await conn.execute(sa.text("ANALYZE bulk_sample"))
+        await conn.commit()
+    await _insert(database, [row(i) for i in range(5, 5_005)])
+    asked = [f"r{i:05d}" for i in range(0, 5_005, 250)] + ["absent"]
+    statement = bulk.rows_by_key(SAMPLE.c.id, bulk.list_param("ids", "postgresql"), SAMPLE.c.id, SAMPLE.c.big)
+
+    with statements(database) as sent:
+        async with database.write_engine.connect() as conn:
+            found = {r.id: r.big for r in await conn.execute(statement, {"ids": asked})}
+
+    assert found == {key: int(key[1:]) for key in asked if key != "absent"}
+    assert await most_rows_read(database, sent, "SELECT", relation="bulk_sample") <= len(asked)

@@ -78,6 +78,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 POOL_SIZE = 16  # PostgreSQL connections each process keeps
 POOL_OVERFLOW = 4  # opened beyond those at busy moments, and closed again
+# PostgreSQL connections are replaced after this many seconds, so that their cached plans
+# are made again against the tables as they are now. Each connection keeps a plan per
+# prepared statement, and after five executions PostgreSQL may keep one made for any
+# parameters (a generic plan) until the connection ends; nothing else re-plans it here
+# (autovacuum, whose ANALYZE would, is off on this machine kind). Made while a surge's
+# tables were nearly empty, such a plan read tables whole to find a row by its key —
+# every stored mutation for each push, every sync client for each client update — at a
+# cost growing with the surge (bench/checkin_surge.py). A new connection costs a few
+# milliseconds; a plan made when its tables were small now reads at most what the ward
+# wrote in one lifetime.
+CONNECTION_LIFETIME_S = 30
 
 
 def _make_engine(url: str, *, begin: str | None, pool_size: int) -> AsyncEngine:
@@ -86,7 +97,8 @@ def _make_engine(url: str, *, begin: str | None, pool_size: int) -> AsyncEngine:
         # Overflow connections are closed when given back: under a surge each one was a new
         # PostgreSQL backend that prepared every statement again (bench/checkin_surge.py: 16
         # devices pushing at once). So the pool keeps most of them; 20 at most, as before.
-        kwargs.update(pool_size=pool_size, max_overflow=POOL_OVERFLOW, pool_timeout=10)
+        kwargs.update(pool_size=pool_size, max_overflow=POOL_OVERFLOW, pool_timeout=10,
+                      pool_recycle=CONNECTION_LIFETIME_S)
     engine = create_async_engine(driver_url(url), **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -67,3 +67,16 @@ async def sqlite_plan(db: Database, executed: list[tuple[str, Any]], table_state
                 rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
                 return " / ".join(str(row[-1]) for row in rows)
     raise AssertionError(f"no {table_statement!r} among {[sql for sql, _ in executed]}")
+
+
+async def cached_plan_rows_read(conn: Any, sql: str, arguments: str, relation: str) -> int:
+    """The rows of `relation` read by the plan this connection keeps for the prepared
+    statement whose text is `sql` (asyncpg prepares every statement it runs): EXPLAIN ANALYZE
+    EXECUTE reuses the plan PostgreSQL cached for it. `arguments`: the EXECUTE's argument
+    list as SQL literals."""
+    name = (await conn.exec_driver_sql(
+        "SELECT name FROM pg_prepared_statements WHERE statement = $1", (sql,))).scalar_one()
+    document = (await conn.exec_driver_sql(
+        f'EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE "{name}"({arguments})')).scalar_one()
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    return rows_read(plan, relation)

@@ -10,9 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend.core import feed
+from backend.core.clock import utcnow
 from backend.core.db import Database
 from backend.sync import changefeed
-from backend.sync.models import SyncChange
+from backend.sync.models import SyncChange, SyncMutation
 
 
 async def _flush(db: Database, *changes: dict[str, Any]) -> list[feed.ChangeRecord]:
@@ -94,5 +95,42 @@ async def test_an_entity_changed_twice_in_one_flush_ends_as_its_last_change_says
         assert second.change_seq == max(row.change_seq for key, row in rows.items() if key[0] == "a")
         assert again.change_seq == max(row.change_seq for key, row in rows.items() if key[0] == "b")
         assert first.change_seq is not None and deleted.change_seq is not None
+    finally:
+        await db.dispose()
+
+
+def _log_row(mutation_id: str, seq: int) -> dict[str, Any]:
+    now = utcnow()
+    return {"mutation_id": mutation_id, "client_id": "phone", "seq": seq, "user_id": "u1", "action": "testNote",
+            "args_version": 1, "args_hash": "h", "args": {}, "client_time": now, "corrected_time": now,
+            "clock_flagged": False, "received_at": now, "status": "APPLIED", "code": None, "message": None,
+            "entity_type": "Note", "entity_id": mutation_id, "version": 1}
+
+
+async def test_each_logged_action_carries_the_seq_of_its_last_feed_row(db_url: str) -> None:
+    """The mutation log row of an action gets the change seq of the last feed row its records
+    made (what a replayed push answers); None when they made none."""
+    db = Database(db_url)
+    try:
+        async with db.unit_of_work() as uow:
+            def record(entity_id: str, audiences: set[str]) -> feed.ChangeRecord:
+                return feed.record_change(uow.session, **_change(entity_id, 1, audiences))
+
+            two = [record("a", {"user:1", "user:2", "ward-admins"}), record("b", {"user:1"})]
+            seen_by_none = [record("c", set())]
+            later = [record("d", {"user:3", "user:4"}), record("e", set())]
+            log = [(_log_row("m1", 1), two), (_log_row("m2", 2), seen_by_none), (_log_row("m3", 3), []),
+                   (_log_row("m4", 4), later)]
+            await changefeed.flush_changes(uow.session, log)
+            await uow.commit()
+        rows = await _rows(db)
+        last = {e: max(row.change_seq for key, row in rows.items() if key[0] == e) for e in "abd"}
+
+        async with db.read_session() as session:
+            stored = dict((await session.execute(sa.select(SyncMutation.mutation_id, SyncMutation.change_seq))).all())
+
+        assert [row["change_seq"] for row, _ in log] == [last["b"], None, None, last["d"]]
+        assert stored == {"m1": last["b"], "m2": None, "m3": None, "m4": last["d"]}
+        assert last["a"] < last["b"] < last["d"]
     finally:
         await db.dispose()

@@ -159,7 +159,8 @@ def _statement(with_log: bool) -> Any:
                 .table_valued("ordinal").render_derived(name="slot"))
         by_ordinal = (
             sa.select(pg_array_agg(aggregate_order_by(last.c.off, slot.c.ordinal)).label("offs"))
-            .select_from(slot.outerjoin(last, last.c.ordinal == slot.c.ordinal)).cte("by_ordinal")
+            .select_from(slot.outerjoin(last, last.c.ordinal == slot.c.ordinal))
+            .cte("by_ordinal").prefix_with("MATERIALIZED")  # built once, not once per log row
         )
         its = sa.func.unnest(log.c.ordinals).table_valued("ordinal").render_derived(name="its")
         its_last = sa.select(sa.func.max(by_ordinal.c.offs[its.c.ordinal])).select_from(its).scalar_subquery()

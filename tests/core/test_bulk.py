@@ -109,3 +109,9 @@ async def test_rows_are_found_by_key_however_stale_the_statistics(database: Data
 
     assert found == {key: int(key[1:]) for key in asked if key != "absent"}
     assert await most_rows_read(database, sent, "SELECT", relation="bulk_sample") <= len(asked)
+    # What it replaces: the same keys as `= ANY(…)` were looked for in every row.
+    plain = sa.select(SAMPLE.c.id).where(bulk.in_list(SAMPLE.c.id, bulk.list_param("ids", "postgresql")))
+    with statements(database) as sent:
+        async with database.write_engine.connect() as conn:
+            assert len((await conn.execute(plain, {"ids": asked})).all()) == len(found)
+    assert await most_rows_read(database, sent, "SELECT", relation="bulk_sample") > 5_000

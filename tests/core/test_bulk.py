@@ -12,7 +12,7 @@ from backend.core import bulk
 from backend.core.db import Database
 from backend.core.sqltypes import JsonData, UtcDateTime
 from tests.support.databases import KINDS, DatabaseFactory
-from tests.support.query_plans import most_rows_read, statements
+from tests.support.query_plans import analyze, most_rows_read, statements
 
 pytestmark = pytest.mark.skipif("postgresql" not in KINDS, reason="bulk writes are PostgreSQL's path")
 
@@ -96,9 +96,7 @@ async def test_rows_are_found_by_key_however_stale_the_statistics(database: Data
         return {"id": f"r{i:05d}", "at": at, "data": None, "flag": False, "score": None, "big": i, "note": None}
 
     await _insert(database, [row(i) for i in range(5)])
-    async with database.write_engine.connect() as conn:
-        await conn.execute(sa.text("ANALYZE bulk_sample"))
-        await conn.commit()
+    await analyze(database, "bulk_sample")
     await _insert(database, [row(i) for i in range(5, 5_005)])
     asked = [f"r{i:05d}" for i in range(0, 5_005, 250)] + ["absent"]
     statement = bulk.rows_by_key(SAMPLE.c.id, bulk.list_param("ids", "postgresql"), SAMPLE.c.id, SAMPLE.c.big)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from backend.core.db import Database
 from tests.support.databases import KINDS, DatabaseFactory, test_note
-from tests.support.query_plans import cached_plan_rows_read, statements
+from tests.support.query_plans import analyze, cached_plan_rows_read, statements
 
 pytestmark = pytest.mark.skipif("postgresql" not in KINDS, reason="PostgreSQL's plan cache")
 
@@ -52,9 +52,7 @@ async def test_a_plan_made_on_a_nearly_empty_table_is_made_again(databases: Data
         async with db.unit_of_work() as uow:
             await uow.session.execute(sa.insert(test_note), [_note(i) for i in range(STORED_AT_FIRST)])
             await uow.commit()
-        async with db.write_engine.connect() as conn:
-            await conn.execute(sa.text("ANALYZE test_note"))
-            await conn.commit()
+        await analyze(db, "test_note")
         found, sql = await _look_up(db, "note-000001")
         assert found == "note-000001"
 

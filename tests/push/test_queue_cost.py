@@ -18,7 +18,7 @@ from backend.core.ids import uuid7
 from backend.push import queue
 from backend.push.fanout import DELIVERY, MESSAGE
 from tests.safety.community import ServerClock
-from tests.support.query_plans import most_rows_read, sqlite_plan, statements
+from tests.support.query_plans import analyze, most_rows_read, sqlite_plan, statements
 
 QUEUE = 10_000
 BATCH = 50
@@ -28,9 +28,7 @@ async def queued_broadcast(db: Database, rows: int = QUEUE) -> str:
     """One message and `rows` pending deliveries, as a fan-out leaves them: the statistics still
     describe the table as it was before (empty here)."""
     if db.dialect == "postgresql":
-        async with db.write_engine.connect() as conn:
-            await conn.execute(sa.text("ANALYZE push_delivery"))
-            await conn.commit()
+        await analyze(db, "push_delivery")
     message_id, now = uuid7(), utcnow()
     async with db.unit_of_work() as uow:
         await uow.session.execute(sa.insert(MESSAGE).values(

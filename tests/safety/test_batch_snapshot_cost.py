@@ -22,17 +22,10 @@ from backend.core.clock import utcnow
 from backend.core.db import Database
 from backend.safety import checkin_sql
 from backend.safety.models import CheckIn, Incident, SafetyStatus
-from tests.support.query_plans import most_rows_read, sqlite_plan, statements
+from tests.support.query_plans import analyze, most_rows_read, sqlite_plan, statements
 
 STATUSES = 3_000
 ASKED = 40
-
-
-async def _analyze(db: Database) -> None:
-    if db.dialect == "postgresql":
-        async with db.write_engine.connect() as conn:
-            await conn.execute(sa.text("ANALYZE"))
-            await conn.commit()
 
 
 def _report(checkin_id: str, incident: str, person: str, now: Any) -> dict[str, Any]:
@@ -65,7 +58,8 @@ async def test_a_batch_reads_its_people_not_the_incident(db_url: str) -> None:
                 for i, p in enumerate(people)
             ])
             await uow.commit()
-        await _analyze(db)  # the ward as it was before the earthquake
+        if db.dialect == "postgresql":
+            await analyze(db)  # the ward as it was before the earthquake
         async with db.unit_of_work() as uow:
             await uow.session.execute(sa.insert(SafetyStatus), [
                 {"incident_id": incident, "person_id": p, "checkin_id": f"c{i}", "condition": "SAFE",
@@ -104,7 +98,8 @@ async def test_a_batch_looks_up_its_checkin_ids_by_key(db_url: str) -> None:
         async with db.unit_of_work() as uow:
             uow.session.add(Incident(id=incident, name="地震", opened_at=now))
             await uow.commit()
-        await _analyze(db)  # no report yet
+        if db.dialect == "postgresql":
+            await analyze(db)  # no report yet
         person = str(uuid.uuid4())
         async with db.unit_of_work() as uow:
             await uow.session.execute(sa.insert(CheckIn), [

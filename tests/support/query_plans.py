@@ -2,7 +2,8 @@
 it (PostgreSQL's EXPLAIN ANALYZE) or the plan it chose (SQLite's EXPLAIN QUERY PLAN).
 
 Used by the tests that keep a statement's cost bounded however stale the planner's statistics
-(tests/push/test_queue_cost.py, tests/sync/test_pull_cost.py)."""
+(tests/push/test_queue_cost.py, tests/sync/test_pull_cost.py); `analyze` takes the
+statistics those tests make stale on purpose."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from backend.core.db import Database
@@ -29,6 +31,14 @@ def statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
         yield seen
     finally:
         event.remove(db.write_engine.sync_engine, "before_cursor_execute", before)
+
+
+async def analyze(db: Database, table: str = "") -> None:
+    """ANALYZE `table` (every table when empty) now, committed: the planner's statistics as
+    of this moment, whatever is stored later."""
+    async with db.write_engine.connect() as conn:
+        await conn.execute(sa.text(f"ANALYZE {table}".strip()))
+        await conn.commit()
 
 
 def rows_read(plan: dict[str, Any], relation: str | None = None) -> int:

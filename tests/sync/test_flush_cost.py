@@ -17,7 +17,7 @@ from backend.core.clock import utcnow
 from backend.core.db import Database
 from backend.sync import changefeed
 from backend.sync.models import SyncChange, SyncCounter
-from tests.support.query_plans import most_rows_read, sqlite_plan, statements
+from tests.support.query_plans import analyze, most_rows_read, sqlite_plan, statements
 
 FEED = 20_000
 CHANGED = 40  # entities in the push: half of them already in the feed
@@ -35,9 +35,7 @@ async def test_a_flush_reads_the_rows_of_what_it_changed_not_the_feed(db_url: st
             await uow.session.execute(sa.insert(SyncChange), [feed_row(seq) for seq in range(1, 101)])
             await uow.commit()
         if db.dialect == "postgresql":  # autovacuum's statistics of a small feed (SQLite keeps none)
-            async with db.write_engine.connect() as conn:
-                await conn.execute(sa.text("ANALYZE sync_change"))
-                await conn.commit()
+            await analyze(db, "sync_change")
         async with db.unit_of_work() as uow:
             await uow.session.execute(sa.insert(SyncChange), [feed_row(seq) for seq in range(101, FEED + 1)])
             await uow.session.execute(sa.update(SyncCounter).values(value=FEED))  # as if allocated

@@ -16,7 +16,7 @@ from backend.core.clock import utcnow
 from backend.core.db import Database
 from backend.sync.models import SyncChange
 from backend.sync.pull import read_changes
-from tests.support.query_plans import most_rows_read, sqlite_plan, statements
+from tests.support.query_plans import analyze, most_rows_read, sqlite_plan, statements
 
 BEFORE = 6_000
 FEED = 20_000
@@ -43,9 +43,7 @@ async def fill_feed(db: Database) -> tuple[int, list[int]]:
     async with db.unit_of_work() as uow:
         await uow.session.execute(sa.insert(SyncChange), rows)
         await uow.commit()
-    async with db.write_engine.connect() as conn:
-        await conn.execute(sa.text("ANALYZE sync_change"))
-        await conn.commit()
+    await analyze(db, "sync_change")
     return BEFORE, mine
 
 

@@ -1,8 +1,13 @@
 """Who may see a person's safety status (opt-in, per person), as feed audiences.
 
 The person themself always; their household, their associations' leaders and the staff of
-the shelter they are at only as the person chose (defaults: on, on, on); ward admins always
-(ward staff see the whole ward, and every read of another person's status is audited).
+the shelter they are at only as the person chose (defaults: on, on, on).
+
+Ward staff see the whole ward, but not through their phone's replica: they read it on the
+server (shelterStatus, rollCall, the exports), each read audited. A replica of every status
+and report of a ward (200,000 rows at 100,000 residents) on a ward admin's phone is a
+ward's safety data lost with the phone, no screen of the app reads it, and it was 2 of the
+11 feed rows of a check-in (bench/checkin_compare.py: PostgreSQL 512 → 453 µs per check-in).
 
 What decides it (the person's account, their choices, their households) is read in one
 query: accounts and board each supply a subquery, joined here (no other domain's models).
@@ -40,7 +45,7 @@ class Visibility:
     homes: tuple[Home, ...]
 
     def audiences(self, shelter_id: str | None) -> set[str]:
-        result = {audience.WARD_ADMINS}
+        result: set[str] = set()
         if self.user_id:
             result.add(audience.user(self.user_id))
         for home in self.homes:

@@ -202,8 +202,19 @@ async def test_turning_shelter_staff_off_hides_the_status_from_staff_but_never_f
     for device in (staff, s.mother, s.leader):
         await device.pull_all()
         assert about(device, s.son.user_id) == [], device.user_id
-    await admin.pull_all()  # ward staff see the whole ward; their reads are audited
-    assert len(about(admin, s.son.user_id)) == 2
+    view = (await api.gql.data("ShelterStatus", {"shelterId": shelter, "incidentId": s.incident},
+                               staff.token))["shelterStatus"]
+    assert (view["occupancy"], view["people"]) == (1, [])  # counted, not named
+    # Ward staff see the whole ward on the server, each read audited ...
+    view = (await api.gql.data("ShelterStatus", {"shelterId": shelter, "incidentId": s.incident},
+                               admin.token))["shelterStatus"]
+    assert [(p["personId"], p["condition"]) for p in view["people"]] == [(s.son.user_id, "NEED_HELP")]
+    assert [(r.actor_id, r.subject_id) for r in await audit_rows(api, "safety.read.shelter")] == [
+        (admin.user_id, shelter)
+    ]
+    # ... and never as a copy of the ward's safety data on their phone.
+    await admin.pull_all()
+    assert about(admin, s.son.user_id) == []
 
 
 async def test_choosing_no_visibility_setting_at_all_is_rejected(api: Api) -> None:

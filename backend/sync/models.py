@@ -91,7 +91,9 @@ class SyncChange(SQLModel, table=True):
     entity_type: str = Field(primary_key=True, max_length=40)
     entity_id: str = Field(primary_key=True, max_length=100)
     audience: str = Field(primary_key=True, max_length=100)
-    change_seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, unique=True))
+    # Unique by construction (each flush's range comes from sync_counter under its row lock);
+    # no unique index: no read needs one, and each feed row paid for it (migration 0011).
+    change_seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     op: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
     version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     data: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JsonData))

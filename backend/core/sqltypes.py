@@ -35,3 +35,13 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
 
 
 JsonData: sa.types.TypeEngine[Any] = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def key_string(length: int) -> sa.types.TypeEngine[str]:
+    """A varchar compared byte by byte on every database: for opaque keys (ids, audience
+    names) whose order means nothing. PostgreSQL otherwise compares text in the database's
+    locale (strcoll for each comparison, even under C.UTF-8); SQLite always compares bytes.
+    Only for columns compared with parameters or other key_string columns: an index keeps
+    its column's collation, and `a = b` across two collations cannot use both indexes."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+

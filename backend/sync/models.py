@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from backend.core.sqltypes import JsonData, UtcDateTime
+from backend.core.sqltypes import JsonData, UtcDateTime, key_string
 
 
 class SyncServer(SQLModel, table=True):
@@ -52,8 +52,8 @@ class SyncMutation(SQLModel, table=True):
     __tablename__ = "sync_mutation"
     __table_args__ = (sa.Index("ix_sync_mutation_client_seq", "client_id", "seq"),)
 
-    mutation_id: str = Field(primary_key=True, max_length=64)
-    client_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    mutation_id: str = Field(sa_column=sa.Column(key_string(64), primary_key=True))
+    client_id: str = Field(sa_column=sa.Column(key_string(64), nullable=False))
     seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     user_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False))
     action: str = Field(sa_column=sa.Column(sa.String(60), nullable=False))
@@ -88,9 +88,10 @@ class SyncChange(SQLModel, table=True):
                  postgresql_where=sa.text("op = 'DELETE'"), sqlite_where=sa.text("op = 'DELETE'")),
     )
 
-    entity_type: str = Field(primary_key=True, max_length=40)
-    entity_id: str = Field(primary_key=True, max_length=100)
-    audience: str = Field(primary_key=True, max_length=100)
+    # Compared bytewise (migration 0012): every feed row is found and inserted by these.
+    entity_type: str = Field(sa_column=sa.Column(key_string(40), primary_key=True))
+    entity_id: str = Field(sa_column=sa.Column(key_string(100), primary_key=True))
+    audience: str = Field(sa_column=sa.Column(key_string(100), primary_key=True))
     # Unique by construction (each flush's range comes from sync_counter under its row lock);
     # no unique index: no read needs one, and each feed row paid for it (migration 0011).
     change_seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))

@@ -69,6 +69,40 @@ async def test_audiences_that_lose_sight_get_tombstones_before_the_new_rows(db_u
         await db.dispose()
 
 
+async def test_new_entities_known_ones_and_ones_left_as_tombstones_mix_in_one_flush(db_url: str) -> None:
+    """PostgreSQL inserts the rows of an entity the feed has never held without ON CONFLICT;
+    one it holds, even only as tombstones, is upserted. The same rows either way."""
+    db = Database(db_url)
+    try:
+        await _flush(db, _change("known", 1, {"user:1", "user:2"}), _change("gone", 1, {"user:1"}))
+        await _flush(db, _change("gone", 2, set(), op="DELETE"))
+        records = await _flush(
+            db,
+            _change("new", 1, {"user:1", "user:2"}),
+            _change("known", 2, {"user:2", "user:3"}),
+            _change("gone", 3, {"user:1", "user:3"}),  # the same id again, after its delete
+        )
+        rows = await _rows(db)
+
+        assert {key: (row.op, row.version, row.data) for key, row in rows.items()} == {
+            ("new", "user:1"): ("UPSERT", 1, {"v": 1}),
+            ("new", "user:2"): ("UPSERT", 1, {"v": 1}),
+            ("known", "user:1"): ("DELETE", 2, None),
+            ("known", "user:2"): ("UPSERT", 2, {"v": 2}),
+            ("known", "user:3"): ("UPSERT", 2, {"v": 2}),
+            ("gone", "user:1"): ("UPSERT", 3, {"v": 3}),
+            ("gone", "user:3"): ("UPSERT", 3, {"v": 3}),
+        }
+        order = [key for key, _ in sorted(rows.items(), key=lambda item: item[1].change_seq)]
+        assert order == [("new", "user:1"), ("new", "user:2"), ("known", "user:1"), ("known", "user:2"),
+                         ("known", "user:3"), ("gone", "user:1"), ("gone", "user:3")]
+        assert [r.change_seq for r in records] == [rows[("new", "user:2")].change_seq,
+                                                   rows[("known", "user:3")].change_seq,
+                                                   rows[("gone", "user:3")].change_seq]
+    finally:
+        await db.dispose()
+
+
 async def test_an_entity_changed_twice_in_one_flush_ends_as_its_last_change_says(db_url: str) -> None:
     db = Database(db_url)
     try:

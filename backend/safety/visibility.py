@@ -6,8 +6,10 @@ the shelter they are at only as the person chose (defaults: on, on, on).
 Ward staff see the whole ward, but not through their phone's replica: they read it on the
 server (shelterStatus, rollCall, the exports), each read audited. A replica of every status
 and report of a ward (200,000 rows at 100,000 residents) on a ward admin's phone is a
-ward's safety data lost with the phone, no screen of the app reads it, and it was 2 of the
-11 feed rows of a check-in (bench/checkin_compare.py: PostgreSQL 512 → 453 µs per check-in).
+ward's safety data lost with the phone; and it was 2 of the 11 feed rows of a check-in
+(bench/checkin_compare.py: PostgreSQL 512 → 453 µs per check-in). What an admin gives up:
+a roll-call they open is as fresh as its last fetch from the server, where a leader's also
+follows the statuses their phone pulls (pwa/model.js).
 
 What decides it (the person's account, their choices, their households) is read in one
 query: accounts and board each supply a subquery, joined here (no other domain's models).

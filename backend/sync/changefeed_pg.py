@@ -28,10 +28,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.dialects.postgresql import array_agg as pg_array_agg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core import bulk, feed
 from backend.core.clock import utcnow
+from backend.core.errors import TransientError
 from backend.sync.models import SyncChange, SyncCounter, SyncMutation
 
 _CHANGE: sa.Table = SyncChange.__table__  # type: ignore[attr-defined]
@@ -39,6 +41,7 @@ _MUTATION: sa.Table = SyncMutation.__table__  # type: ignore[attr-defined]
 _COUNTER: sa.Table = SyncCounter.__table__  # type: ignore[attr-defined]
 LOG_VALUES = tuple(c.name for c in _MUTATION.c if c.name != "change_seq")
 REPLACED = ("change_seq", "op", "version", "data", "changed_at")  # on a row of the same key
+_FEED_KEY = "sync_change_pkey"  # the primary key's constraint, named in a unique violation
 
 LogRow = dict[str, Any]  # a sync_mutation row, without its change_seq
 
@@ -78,7 +81,15 @@ async def flush(session: AsyncSession, records: Sequence[feed.ChangeRecord],
     params: dict[str, Any] = {"records": bulk.rows_text(sent), "changed_at": utcnow()}
     if log_rows:
         params |= bulk.parameters(LOG_VALUES, log_rows, extra=("ordinals",), prefix="m_")
-    result = (await session.execute(_statement(bool(log_rows)), params)).all()
+    try:
+        result = (await session.execute(_statement(bool(log_rows)), params)).all()
+    except IntegrityError as exc:
+        if _FEED_KEY not in str(exc.orig):
+            raise
+        # Another transaction made the first rows of the same entity meanwhile: both found it
+        # new (see _statement). Nothing of this one is kept; sent again, it finds the rows.
+        raise TransientError("Someone else changed the same thing at this moment; try again",
+                             retry_after_ms=200) from exc
     assert result, "sync_counter row missing"
     first = int(result[0].first)
     last_offset = {row.ordinal: int(row.off) for row in result if row.ordinal is not None}
@@ -105,10 +116,12 @@ def _statement(with_log: bool) -> Any:
     The rows of an entity the feed holds no row of (`has_rows`: most records of a push, a
     new check-in report, a first status) are inserted without ON CONFLICT, whose check of
     the key before each insert and the extra WAL record after it were 6 % of PostgreSQL's
-    time per batched check-in (bench/checkin_compare.py: 331 → 310 µs). Only the transaction
-    that made the entity's own row makes its first feed rows (its key is the domain row's);
-    were another to race it, the insert's unique violation rolls the push back whole and
-    the client is told to send it again (503, sync/resolvers.py): nothing lost or doubled."""
+    time per batched check-in (bench/checkin_compare.py: 331 → 310 µs). Nearly always only
+    the transaction that made the entity's own row makes its first feed rows; where two
+    transactions both find an entity new (a person added to two households at once: both
+    publish the person), the second one's insert meets the first one's committed rows and
+    fails whole, as a TransientError: a push or a mutation is answered "try again" (503),
+    with nothing of it stored (tests/sync/test_feed_rows.py)."""
     record = bulk.recordset("records", {
         "ordinal": sa.Integer(), "entity_type": sa.String(), "entity_id": sa.String(), "op": sa.String(),
         "version": sa.Integer(), "data": JSONB(), "audiences": ARRAY(sa.String()), "gone": ARRAY(sa.String()),

@@ -1,5 +1,6 @@
 """Migration 0010 turns the ward admins' copies of safety data into tombstones their phones
-will pull, on both databases; nobody else's rows change."""
+will pull, on both databases; the same entities' other rows move after the tombstones (a
+phone drops an entity on any tombstone of it), nothing else moves."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ def test_upgrading_tombstones_the_ward_admins_safety_rows_with_new_seqs(db_url: 
     assert rows == {
         ("CheckIn", "c1", "ward-admins"): (13, "DELETE", True),  # in their old order, after 12
         ("SafetyStatus", "i:p1", "ward-admins"): (14, "DELETE", True),
-        ("SafetyStatus", "i:p1", "household:h"): (12, "UPSERT", False),
+        ("SafetyStatus", "i:p1", "household:h"): (15, "UPSERT", False),  # seen after its tombstone
         ("CheckIn", "c2", "ward-admins"): (7, "DELETE", True),
         ("Post", "post1", "ward-admins"): (9, "UPSERT", False),
     }
-    assert counter == 14
+    assert counter == 15

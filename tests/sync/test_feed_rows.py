@@ -5,6 +5,7 @@ replace them. PostgreSQL makes them in the database (sync/changefeed_pg.py), SQL
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from backend.core import feed
 from backend.core.clock import utcnow
 from backend.core.db import Database
+from backend.core.errors import TransientError
 from backend.sync import changefeed
 from backend.sync.models import SyncChange, SyncMutation
 
@@ -101,6 +103,51 @@ async def test_new_entities_known_ones_and_ones_left_as_tombstones_mix_in_one_fl
                                                    rows[("gone", "user:3")].change_seq]
     finally:
         await db.dispose()
+
+
+async def test_two_writers_making_the_first_rows_of_one_entity_at_once_lose_nothing(db_url: str) -> None:
+    """Both find the entity new. SQLite runs them one after the other; on PostgreSQL the
+    second one's statement waits for the counter, then meets the first one's rows: it fails
+    whole as a TransientError (a 503, "try again"), and sent again, it upserts."""
+    db = Database(db_url)
+    try:
+        async with db.unit_of_work() as first:
+            feed.record_change(first.session, **_change("p", 1, {"household:1"}))
+            await changefeed.flush_changes(first.session)
+
+            async def second() -> int:
+                for attempt in range(2):
+                    try:
+                        await _flush(db, _change("p", 2, {"household:1", "household:2"}))
+                        return attempt
+                    except TransientError:
+                        continue
+                raise AssertionError("not applied when sent again")
+
+            racing = asyncio.create_task(second())
+            if db.dialect == "postgresql":
+                await _until_a_statement_waits_for_a_lock(db)
+            await first.commit()
+        retries = await racing
+        rows = await _rows(db)
+
+        assert retries == (1 if db.dialect == "postgresql" else 0)
+        assert {key: (row.op, row.version) for key, row in rows.items()} == {
+            ("p", "household:1"): ("UPSERT", 2), ("p", "household:2"): ("UPSERT", 2),
+        }
+    finally:
+        await db.dispose()
+
+
+async def _until_a_statement_waits_for_a_lock(db: Database) -> None:
+    waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND wait_event_type = 'Lock'")
+    for _ in range(200):
+        async with db.read_session() as session:
+            if await session.scalar(waiting):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the second writer never waited for the counter")
 
 
 async def test_an_entity_changed_twice_in_one_flush_ends_as_its_last_change_says(db_url: str) -> None:

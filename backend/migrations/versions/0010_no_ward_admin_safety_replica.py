@@ -5,6 +5,11 @@ Ward staff now read safety on the server (shelterStatus, rollCall, the exports: 
 audited); the feed rows they had become tombstones, with new change seqs so that the next
 pull of a ward admin's phone drops them (backend/safety/visibility.py).
 
+A phone drops an entity on any tombstone of it, whichever audience it was for. An admin
+may still see some of these entities through another audience (their own status, their
+household's): so each entity's other rows move after its tombstone, as a flush orders them
+(tombstones first). Every phone that sees those entities pulls them once more.
+
 Downgrading keeps the tombstones: the earlier code writes the rows again as each status or
 report next changes.
 
@@ -20,44 +25,44 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from backend.core.sqltypes import JsonData, UtcDateTime
+from backend.core.sqltypes import UtcDateTime
 
 revision: str = '0010'
 down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_FEED = sa.table(
-    'sync_change', sa.column('entity_type', sa.String), sa.column('entity_id', sa.String),
-    sa.column('audience', sa.String), sa.column('change_seq', sa.BigInteger), sa.column('op', sa.String),
-    sa.column('data', JsonData), sa.column('changed_at', UtcDateTime()),
-)
-_COUNTER = sa.table('sync_counter', sa.column('id', sa.Integer), sa.column('value', sa.BigInteger))
-_SAFETY = ('SafetyStatus', 'CheckIn')
-_CHUNK = 1000
+# The rows of every safety entity the ward admins see, numbered in their new order: entity by
+# entity (in the order the admins' rows were written), the admins' row (the tombstone) first.
+_MOVED = """
+    SELECT c.entity_type, c.entity_id, c.audience,
+           row_number() OVER (ORDER BY w.change_seq, c.audience <> 'ward-admins', c.audience) AS n
+    FROM sync_change c
+    JOIN sync_change w ON w.entity_type = c.entity_type AND w.entity_id = c.entity_id
+     AND w.audience = 'ward-admins' AND w.op = 'UPSERT' AND w.entity_type IN ('SafetyStatus', 'CheckIn')
+    WHERE c.op = 'UPSERT'
+"""
 
 
 def upgrade() -> None:
     conn = op.get_bind()
-    seen = sa.and_(_FEED.c.audience == 'ward-admins', _FEED.c.entity_type.in_(_SAFETY), _FEED.c.op == 'UPSERT')
-    keys = conn.execute(sa.select(_FEED.c.entity_type, _FEED.c.entity_id).where(seen)
-                        .order_by(_FEED.c.change_seq)).all()
-    if not keys:
+    # The counter's row stays locked to the commit: these seqs keep commit order.
+    top = conn.execute(sa.text("UPDATE sync_counter SET value = value WHERE id = 1 RETURNING value")).scalar_one()
+    moved = conn.execute(sa.text(f"SELECT count(*) FROM ({_MOVED}) AS m")).scalar_one()
+    if not moved:
         return
-    # Locked for the rest of the migration's transaction: seqs stay in commit order.
-    top = conn.execute(sa.update(_COUNTER).where(_COUNTER.c.id == 1).values(value=_COUNTER.c.value + len(keys))
-                       .returning(_COUNTER.c.value)).scalar_one()
-    first = int(top) - len(keys) + 1
-    now = datetime.now(UTC)
-    tombstone = (
-        sa.update(_FEED)
-        .where(_FEED.c.entity_type == sa.bindparam('k_type'), _FEED.c.entity_id == sa.bindparam('k_id'),
-               _FEED.c.audience == 'ward-admins')
-        .values(op='DELETE', data=None, changed_at=now, change_seq=sa.bindparam('k_seq'))
-    )
-    rows = [{'k_type': t, 'k_id': i, 'k_seq': first + n} for n, (t, i) in enumerate(keys)]
-    for start in range(0, len(rows), _CHUNK):
-        conn.execute(tombstone, rows[start:start + _CHUNK])
+    null = "'null'::jsonb" if conn.dialect.name == 'postgresql' else "'null'"
+    conn.execute(sa.text(f"""
+        UPDATE sync_change SET
+            change_seq = :top + m.n,
+            op = CASE WHEN sync_change.audience = 'ward-admins' THEN 'DELETE' ELSE sync_change.op END,
+            data = CASE WHEN sync_change.audience = 'ward-admins' THEN {null} ELSE sync_change.data END,
+            changed_at = :now
+        FROM ({_MOVED}) AS m
+        WHERE sync_change.entity_type = m.entity_type AND sync_change.entity_id = m.entity_id
+          AND sync_change.audience = m.audience
+    """).bindparams(sa.bindparam('now', type_=UtcDateTime())), {"top": int(top), "now": datetime.now(UTC)})
+    conn.execute(sa.text("UPDATE sync_counter SET value = :value WHERE id = 1"), {"value": int(top) + int(moved)})
 
 
 def downgrade() -> None:

@@ -6,10 +6,10 @@ The server sends each record once — its entity, version, data and the audience
 now — and the database makes the rows: a DELETE for every audience that saw the entity (an
 UPSERT row of the feed) and no longer does, then an UPSERT for every audience that does, in
 record order, tombstones first, each part in audience order (code points: the column is
-COLLATE "C", migration 0012); the same rows as changefeed.py plans in Python for SQLite. Planned that way on PostgreSQL
-too, row by row, they were the largest part of the server's CPU for a batched push after the
-check-ins themselves: a check-in makes two records of about five audiences each
-(bench/checkin_surge.py, bench/checkin_compare.py).
+COLLATE "C", migration 0012); the same rows as changefeed.py plans in Python for SQLite.
+Planned that way on PostgreSQL too, row by row, they were the largest part of the server's
+CPU for a batched push after the check-ins themselves: a check-in makes two records of
+about five audiences each (bench/checkin_surge.py, bench/checkin_compare.py).
 
 Several records of one entity in one flush are merged into its last one, which also
 tombstones the audiences only the earlier ones gave: every (entity, audience) ends with the

@@ -4,13 +4,11 @@ phone drops an entity on any tombstone of it), nothing else moves."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from alembic import command
 
 from backend.api.migrate import alembic_config, upgrade
-from backend.core.db import driver_url
+from tests.support.migrations import engine_for, insert_feed_row
 
 ROWS = [  # entity_type, entity_id, audience, change_seq, op
     ("SafetyStatus", "i:p1", "ward-admins", 11, "UPSERT"),
@@ -23,15 +21,10 @@ ROWS = [  # entity_type, entity_id, audience, change_seq, op
 
 def test_upgrading_tombstones_the_ward_admins_safety_rows_with_new_seqs(db_url: str) -> None:
     command.downgrade(alembic_config(db_url), "0009")
-    engine = sa.create_engine(driver_url(db_url, sync=True), poolclass=sa.pool.NullPool)
-    then = datetime(2026, 11, 1, tzinfo=UTC)
+    engine = engine_for(db_url)
     with engine.begin() as conn:
         for entity_type, entity_id, aud, seq, op in ROWS:
-            conn.execute(sa.text(
-                "INSERT INTO sync_change (entity_type, entity_id, audience, change_seq, op, version, data, changed_at) "
-                "VALUES (:t, :i, :a, :s, :op, 1, :data, :at)"),
-                {"t": entity_type, "i": entity_id, "a": aud, "s": seq, "op": op, "at": then,
-                 "data": '{"v": 1}' if op == "UPSERT" else "null"})
+            insert_feed_row(conn, entity_type, entity_id, aud, seq, op)
         conn.execute(sa.text("UPDATE sync_counter SET value = 12"))
 
     upgrade(db_url)

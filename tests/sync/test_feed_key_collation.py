@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from alembic import command
 
 from backend.api.migrate import alembic_config, upgrade
-from backend.core.db import driver_url
+from tests.support.migrations import engine_for, insert_feed_row
 
 AUDIENCES = ["user:Z", "user:a", "user:é", "user:本", "user:ｶ", "user:B"]
 
@@ -25,13 +23,10 @@ def _collations(conn: sa.Connection) -> dict[tuple[str, str], str | None]:
 
 def test_feed_and_log_keys_sort_in_code_point_order_and_downgrade_to_the_locale(db_url: str) -> None:
     upgrade(db_url)
-    engine = sa.create_engine(driver_url(db_url, sync=True), poolclass=sa.pool.NullPool)
+    engine = engine_for(db_url)
     with engine.begin() as conn:
         for seq, aud in enumerate(AUDIENCES, start=1):
-            conn.execute(sa.text(
-                "INSERT INTO sync_change (entity_type, entity_id, audience, change_seq, op, version, data, changed_at) "
-                "VALUES ('Post', 'p1', :aud, :seq, 'UPSERT', 1, NULL, :at)"),
-                {"aud": aud, "seq": seq, "at": datetime(2026, 11, 1, tzinfo=UTC)})
+            insert_feed_row(conn, "Post", "p1", aud, seq, data=None)
         ordered = list(conn.execute(sa.text("SELECT audience FROM sync_change ORDER BY audience")).scalars())
         upgraded = _collations(conn)
     command.downgrade(alembic_config(db_url), "0011")

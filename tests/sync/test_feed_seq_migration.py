@@ -3,13 +3,11 @@ keeping every row; downgrading brings it back. Both databases."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from alembic import command
 
 from backend.api.migrate import alembic_config, upgrade
-from backend.core.db import driver_url
+from tests.support.migrations import engine_for, insert_feed_row
 
 
 def _seq_alone_is_unique(conn: sa.Connection) -> bool:
@@ -21,13 +19,10 @@ def _seq_alone_is_unique(conn: sa.Connection) -> bool:
 
 def test_the_feed_keeps_its_rows_without_a_unique_index_on_change_seq(db_url: str) -> None:
     command.downgrade(alembic_config(db_url), "0010")
-    engine = sa.create_engine(driver_url(db_url, sync=True), poolclass=sa.pool.NullPool)
+    engine = engine_for(db_url)
     with engine.begin() as conn:
         assert _seq_alone_is_unique(conn)
-        conn.execute(sa.text(
-            "INSERT INTO sync_change (entity_type, entity_id, audience, change_seq, op, version, data, changed_at) "
-            "VALUES ('Post', 'p1', 'ward', 1, 'UPSERT', 1, :data, :at)"),
-            {"data": '{"title": "回覧"}', "at": datetime(2026, 11, 1, tzinfo=UTC)})
+        insert_feed_row(conn, "Post", "p1", "ward", 1, data='{"title": "回覧"}')
 
     upgrade(db_url)
     with engine.connect() as conn:

@@ -48,11 +48,8 @@ def upgrade() -> None:
     conn = op.get_bind()
     # The counter's row stays locked to the commit: these seqs keep commit order.
     top = conn.execute(sa.text("UPDATE sync_counter SET value = value WHERE id = 1 RETURNING value")).scalar_one()
-    moved = conn.execute(sa.text(f"SELECT count(*) FROM ({_MOVED}) AS m")).scalar_one()
-    if not moved:
-        return
     null = "'null'::jsonb" if conn.dialect.name == 'postgresql' else "'null'"
-    conn.execute(sa.text(f"""
+    moved = conn.execute(sa.text(f"""
         UPDATE sync_change SET
             change_seq = :top + m.n,
             op = CASE WHEN sync_change.audience = 'ward-admins' THEN 'DELETE' ELSE sync_change.op END,
@@ -61,8 +58,9 @@ def upgrade() -> None:
         FROM ({_MOVED}) AS m
         WHERE sync_change.entity_type = m.entity_type AND sync_change.entity_id = m.entity_id
           AND sync_change.audience = m.audience
-    """).bindparams(sa.bindparam('now', type_=UtcDateTime())), {"top": int(top), "now": datetime.now(UTC)})
-    conn.execute(sa.text("UPDATE sync_counter SET value = :value WHERE id = 1"), {"value": int(top) + int(moved)})
+    """).bindparams(sa.bindparam('now', type_=UtcDateTime())), {"top": int(top), "now": datetime.now(UTC)}).rowcount
+    if moved:  # the seqs top + 1 … top + moved are taken
+        conn.execute(sa.text("UPDATE sync_counter SET value = :value WHERE id = 1"), {"value": int(top) + moved})
 
 
 def downgrade() -> None:
